@@ -1,0 +1,52 @@
+/// Dispatches the command word to its command and turns every failure into one line on stderr
+/// and an exit status: 0 success, 1 the command's own failure (a bad config, say), 2 misuse.
+enum Commands {
+    static let usage = """
+    usage: dnsbridge COMMAND [OPTIONS]
+
+    A self-hosted hybrid-cloud DNS forwarding gateway.
+
+    commands:
+      check [--config PATH]      validate the configuration; print every problem as PATH:LINE: message
+      explain NAME [TYPE] [--endpoint NAME] [--config PATH] [--json]
+                                 show which rule, pool and targets would handle NAME, and why
+      version                    print the version and the linked library versions
+      help [COMMAND]             show this help, or a command's
+
+    The configuration defaults to \(ConfigLoader.defaultPath).
+    Run 'dnsbridge COMMAND --help' for a command's options.
+    """
+
+    static func run(_ argv: [String]) -> Int32 {
+        guard let command = argv.first else {
+            Output.err(usage)
+            return 2
+        }
+        let rest = Array(argv.dropFirst())
+        do {
+            switch command {
+            case "check": return try CheckCommand.run(rest)
+            case "explain": return try ExplainCommand.run(rest)
+            case "version", "--version": return try VersionCommand.run(rest)
+            case "help", "--help", "-h":
+                if let topic = rest.first, let text = help(for: topic) { Output.out(text) } else { Output.out(usage) }
+                return 0
+            default:
+                Output.err("dnsbridge: unknown command '\(command)'; run 'dnsbridge --help' for the list")
+                return 2
+            }
+        } catch {
+            Output.err("dnsbridge \(command): \(error); run 'dnsbridge \(command) --help'")
+            return 2
+        }
+    }
+
+    static func help(for command: String) -> String? {
+        switch command {
+        case "check": return CheckCommand.help
+        case "explain": return ExplainCommand.help
+        case "version": return VersionCommand.help
+        default: return nil
+        }
+    }
+}
