@@ -27,6 +27,8 @@ public final class RoutingTable: Sendable {
         public var rule: Int?
         /// The pool that will answer.
         public var pool: Int
+
+        public init(rule: Int?, pool: Int) { self.rule = rule; self.pool = pool }
     }
 
     /// Routes `name` received on `endpoint`: the most specific applicable rule's pool, or the
