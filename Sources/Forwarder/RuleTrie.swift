@@ -9,11 +9,20 @@ import DNSWire
 /// different rule on different endpoints. Endpoint sets are interned bitsets; set 0 means
 /// "every endpoint".
 public struct RuleTrie: Sendable {
-    // Node columns. Node 0 is the root.
-    private var parent: [UInt32] = [0]
-    private var labelStart: [UInt32] = [0]
-    private var labelLength: [UInt8] = [0]
-    private var firstBinding: [Int32] = [-1]
+    /// One node: everything a lookup reads about it sits in one 16-byte record, so a probe costs
+    /// one cache line for the node (plus the label bytes) — a lookup over a million rules is
+    /// bound by cache misses, not instructions.
+    private struct Node {
+        var parent: UInt32
+        var labelStart: UInt32
+        var firstBinding: Int32
+        var labelLength: UInt8
+        /// Lets a lookup stop at a leaf without probing the table for a child that is not there.
+        var hasChildren: Bool
+    }
+
+    /// Node 0 is the root.
+    private var nodes: [Node] = [Node(parent: 0, labelStart: 0, firstBinding: -1, labelLength: 0, hasChildren: false)]
     /// Labels of all nodes, lower-cased, back to back.
     private var arena: [UInt8] = []
 
@@ -26,12 +35,17 @@ public struct RuleTrie: Sendable {
     private var endpointSets: [[UInt64]] = [[]]
     private var endpointSetIndex: [[UInt64]: UInt32] = [[]: 0]
 
-    /// Open addressing, linear probing; slot value is node index + 1, 0 is empty.
-    private var slots: [UInt32] = Array(repeating: 0, count: 16)
+    /// Open addressing, linear probing. A slot holds node index + 1 (0 is empty) and the high
+    /// 32 bits of the hash, so most non-matching slots are passed over without touching the node.
+    private struct Slot {
+        var node: UInt32
+        var tag: UInt32
+    }
+    private var slots: [Slot] = Array(repeating: Slot(node: 0, tag: 0), count: 16)
 
     public init() {}
 
-    public var nodeCount: Int { parent.count }
+    public var nodeCount: Int { nodes.count }
     public var bindingCount: Int { bindingRule.count }
 
     /// Adds a binding of `rule` at `domain`, applying to `endpoints` (nil: all).
@@ -50,8 +64,8 @@ public struct RuleTrie: Sendable {
         }
         bindingRule.append(rule)
         bindingSet.append(set)
-        bindingNext.append(firstBinding[Int(node)])
-        firstBinding[Int(node)] = Int32(bindingRule.count - 1)
+        bindingNext.append(nodes[Int(node)].firstBinding)
+        nodes[Int(node)].firstBinding = Int32(bindingRule.count - 1)
     }
 
     /// The most specific rule that applies to `endpoint` for a name given as uncompressed wire
@@ -75,7 +89,7 @@ public struct RuleTrie: Sendable {
             var best = ruleFor(node: 0, endpoint: endpoint)
             var node: UInt32 = 0
             var k = count - 1
-            while k >= 0 {
+            while k >= 0, nodes[Int(node)].hasChildren {
                 let start = offsets[k]
                 let n = Int(wire[start])
                 guard let child = child(of: node, label: UnsafeRawBufferPointer(rebasing: wire[(start + 1)..<(start + 1 + n)])) else {
@@ -108,7 +122,7 @@ public struct RuleTrie: Sendable {
             }
             var rules: [Int32] = []
             if let n = node {
-                var b = firstBinding[Int(n)]
+                var b = nodes[Int(n)].firstBinding
                 while b >= 0 { rules.append(bindingRule[Int(b)]); b = bindingNext[Int(b)] }
             }
             out.append((suffix, rules.reversed()))
@@ -118,7 +132,7 @@ public struct RuleTrie: Sendable {
 
     /// The rule bound at `node` that applies to `endpoint`, if any.
     @inline(__always) private func ruleFor(node: UInt32, endpoint: Int) -> Int32? {
-        var b = firstBinding[Int(node)]
+        var b = nodes[Int(node)].firstBinding
         while b >= 0 {
             let set = bindingSet[Int(b)]
             if set == 0 { return bindingRule[Int(b)] }
@@ -158,34 +172,37 @@ public struct RuleTrie: Sendable {
         return h ^ (h >> 29)
     }
 
-    @inline(__always) private func labelEquals(node: Int, _ label: UnsafeRawBufferPointer) -> Bool {
-        let n = Int(labelLength[node])
+    @inline(__always) private func labelEquals(_ node: Node, _ label: UnsafeRawBufferPointer) -> Bool {
+        let n = Int(node.labelLength)
         guard n == label.count else { return false }
-        let start = Int(labelStart[node])
+        let start = Int(node.labelStart)
         for j in 0..<n where arena[start + j] != asciiLower(label[j]) { return false }
         return true
     }
 
     private func child(of node: UInt32, label: UnsafeRawBufferPointer) -> UInt32? {
         let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: Self.hash(parent: node, label: label)) & mask
+        let h = Self.hash(parent: node, label: label)
+        let tag = UInt32(truncatingIfNeeded: h >> 32)
+        var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let s = slots[i]
-            if s == 0 { return nil }
-            let candidate = Int(s - 1)
-            if parent[candidate] == node, labelEquals(node: candidate, label) { return UInt32(candidate) }
+            if s.node == 0 { return nil }
+            if s.tag == tag {
+                let candidate = nodes[Int(s.node - 1)]
+                if candidate.parent == node, labelEquals(candidate, label) { return s.node - 1 }
+            }
             i = (i + 1) & mask
         }
     }
 
     private mutating func childOrInsert(of node: UInt32, label: UnsafeRawBufferPointer) -> UInt32 {
         if let existing = child(of: node, label: label) { return existing }
-        if (parent.count + 1) * 10 > slots.count * 7 { grow() }
-        let index = UInt32(parent.count)
-        parent.append(node)
-        labelStart.append(UInt32(arena.count))
-        labelLength.append(UInt8(label.count))
-        firstBinding.append(-1)
+        if (nodes.count + 1) * 10 > slots.count * 7 { grow() }
+        let index = UInt32(nodes.count)
+        nodes.append(Node(parent: node, labelStart: UInt32(arena.count), firstBinding: -1, labelLength: UInt8(label.count),
+                          hasChildren: false))
+        nodes[Int(node)].hasChildren = true
         for b in label { arena.append(asciiLower(b)) }
         place(index, hash: Self.hash(parent: node, label: label))
         return index
@@ -194,16 +211,17 @@ public struct RuleTrie: Sendable {
     private mutating func place(_ index: UInt32, hash: UInt64) {
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: hash) & mask
-        while slots[i] != 0 { i = (i + 1) & mask }
-        slots[i] = index + 1
+        while slots[i].node != 0 { i = (i + 1) & mask }
+        slots[i] = Slot(node: index + 1, tag: UInt32(truncatingIfNeeded: hash >> 32))
     }
 
     private mutating func grow() {
-        slots = Array(repeating: 0, count: slots.count * 2)
-        for n in 1..<parent.count {
-            let start = Int(labelStart[n]), length = Int(labelLength[n])
+        slots = Array(repeating: Slot(node: 0, tag: 0), count: slots.count * 2)
+        for n in 1..<nodes.count {
+            let node = nodes[n]
+            let start = Int(node.labelStart), length = Int(node.labelLength)
             let h = arena.withUnsafeBytes {
-                Self.hash(parent: parent[n], label: UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)]))
+                Self.hash(parent: node.parent, label: UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)]))
             }
             place(UInt32(n), hash: h)
         }
