@@ -55,13 +55,18 @@ enum YAMLDocument {
         }
     }
 
-    /// Turns the event stream into nodes with a stack of open collections.
+    /// Turns the event stream into nodes with a stack of open collections. Frames are mutated
+    /// in place (`stack[top]`), so appending to a collection of a million items stays linear.
     private struct Builder {
-        enum Open {
-            case sequence([YAMLNode], line: Int, anchor: String?)
-            case mapping([(key: YAMLNode, value: YAMLNode)], pendingKey: YAMLNode?, line: Int, anchor: String?)
+        struct Frame {
+            var isMapping: Bool
+            var line: Int
+            var anchor: String?
+            var items: [YAMLNode] = []
+            var pairs: [(key: YAMLNode, value: YAMLNode)] = []
+            var pendingKey: YAMLNode? = nil
         }
-        var stack: [Open] = []
+        var stack: [Frame] = []
         var anchors: [String: YAMLNode] = [:]
         var root: YAMLNode?
 
@@ -81,19 +86,13 @@ enum YAMLDocument {
                 }
                 add(node)
             case YAML_SEQUENCE_START_EVENT:
-                stack.append(.sequence([], line: line, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
+                stack.append(Frame(isMapping: false, line: line, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
             case YAML_MAPPING_START_EVENT:
-                stack.append(.mapping([], pendingKey: nil, line: line,
-                                      anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
+                stack.append(Frame(isMapping: true, line: line, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                guard let open = stack.popLast() else { return }
-                let node: YAMLNode
-                let anchor: String?
-                switch open {
-                case .sequence(let items, let l, let a): node = YAMLNode(value: .sequence(items), line: l); anchor = a
-                case .mapping(let pairs, _, let l, let a): node = YAMLNode(value: .mapping(pairs), line: l); anchor = a
-                }
-                if let anchor { anchors[anchor] = node }
+                guard let frame = stack.popLast() else { return }
+                let node = YAMLNode(value: frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.items), line: frame.line)
+                if let anchor = frame.anchor { anchors[anchor] = node }
                 add(node)
             default:
                 break
@@ -101,21 +100,18 @@ enum YAMLDocument {
         }
 
         private mutating func add(_ node: YAMLNode) {
-            guard let top = stack.popLast() else {
+            guard !stack.isEmpty else {
                 if root == nil { root = node }
                 return
             }
-            switch top {
-            case .sequence(var items, let l, let a):
-                items.append(node)
-                stack.append(.sequence(items, line: l, anchor: a))
-            case .mapping(var pairs, let key, let l, let a):
-                if let key {
-                    pairs.append((key, node))
-                    stack.append(.mapping(pairs, pendingKey: nil, line: l, anchor: a))
-                } else {
-                    stack.append(.mapping(pairs, pendingKey: node, line: l, anchor: a))
-                }
+            let top = stack.count - 1
+            if !stack[top].isMapping {
+                stack[top].items.append(node)
+            } else if let key = stack[top].pendingKey {
+                stack[top].pairs.append((key, node))
+                stack[top].pendingKey = nil
+            } else {
+                stack[top].pendingKey = node
             }
         }
     }
