@@ -13,15 +13,22 @@ let package = Package(
         // C system libraries from Debian, one target each, added as the features that use them arrive.
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
                        providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd",
+                       providers: [.apt(["libsystemd-dev"])]),
+        // Linux calls the Glibc module lacks (epoll, eventfd, recvmmsg/sendmmsg need _GNU_SOURCE).
+        .target(name: "CNetShim"),
 
         // Pure layers: no sockets, clocks or logging.
         .target(name: "DNSWire"),
         .target(name: "Addressing"),
 
-        .target(name: "Forwarder", dependencies: ["DNSWire", "Addressing"]),
+        .target(name: "EventIO", dependencies: ["Addressing", "CNetShim"]),
+
+        .target(name: "Forwarder", dependencies: ["DNSWire", "Addressing", "EventIO", "CNetShim"]),
         .target(name: "NetIsolation", dependencies: ["Addressing"]),
         .executableTarget(name: "Gateway",
-                          dependencies: ["CYAML", "DNSWire", "Addressing", "Forwarder", "NetIsolation"]),
+                          dependencies: ["CYAML", "CSystemd", "CNetShim", "DNSWire", "Addressing", "EventIO",
+                                         "Forwarder", "NetIsolation"]),
 
         .executableTarget(name: "rules-bench", dependencies: ["DNSWire", "Forwarder"], path: "bench/RulesBench"),
 
@@ -29,6 +36,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "ForwarderTests", dependencies: ["Forwarder", "DNSWire"]),
+        .testTarget(name: "EventIOTests", dependencies: ["EventIO", "Addressing"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Forwarder", "NetIsolation"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,6 +7,7 @@ enum Commands {
     A self-hosted hybrid-cloud DNS forwarding gateway.
 
     commands:
+      run [--config PATH]        run the gateway in the foreground (SIGHUP reloads, SIGTERM drains and exits)
       check [--config PATH]      validate the configuration; print every problem as PATH:LINE: message
       explain NAME [TYPE] [--endpoint NAME] [--config PATH] [--json]
                                  show which rule, pool and targets would handle NAME, and why
@@ -25,6 +26,7 @@ enum Commands {
         let rest = Array(argv.dropFirst())
         do {
             switch command {
+            case "run": return try RunCommand.run(rest)
             case "check": return try CheckCommand.run(rest)
             case "explain": return try ExplainCommand.run(rest)
             case "version", "--version": return try VersionCommand.run(rest)
@@ -43,6 +45,7 @@ enum Commands {
 
     static func help(for command: String) -> String? {
         switch command {
+        case "run": return RunCommand.help
         case "check": return CheckCommand.help
         case "explain": return ExplainCommand.help
         case "version": return VersionCommand.help

@@ -15,6 +15,14 @@ struct GatewayConfig {
     var isolation: Located<IsolationPolicy>?
     var control: Located<ControlConfig>?
     var queryLog: Located<QueryLogConfig>?
+    var tcp = TCPConfig()
+}
+
+/// Client TCP limits (RFC 7766 §6.2): close idle connections, cap how many are open.
+struct TCPConfig {
+    var idleTimeout = ConfigDuration(milliseconds: 10_000)
+    /// Across all workers.
+    var maxConnections = 1000
 }
 
 /// A value and the line that set it.

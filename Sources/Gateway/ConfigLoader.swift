@@ -26,7 +26,7 @@ enum ConfigLoader {
     /// Features that a later issue builds: `check` and `run` name each once when the file uses
     /// it, rather than accepting it silently. Remove an entry when its feature lands.
     enum NotYetBuilt: String {
-        case cache, isolation, control, queryLog = "query_log", workers
+        case cache, isolation, control, queryLog = "query_log"
         case healthCheck = "health_check"
         case encryptedTransport
     }
@@ -62,8 +62,8 @@ enum ConfigLoader {
         var c = GatewayConfig()
         if let n = m["workers"], let v = r.integer(n, what: "workers", range: 1...1024) {
             c.workers = Located(value: v, line: n.line)
-            notYetBuilt(.workers, line: m.keyLine("workers"), &r)
         }
+        if let n = m["tcp"], let v = r.readTCP(n) { c.tcp = v }
         if let n = m["endpoints"] {
             c.endpoints = r.list(n, what: "endpoints") { r, item in r.readEndpoint(item) } ?? []
         }

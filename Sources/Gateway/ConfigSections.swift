@@ -6,7 +6,7 @@ import NetIsolation
 /// Readers for each section of the file. Each records its problems in the reader and returns
 /// what it could make sense of; cross-references between sections are checked in `ConfigLoader`.
 extension ConfigReader {
-    static let topLevelKeys = ["endpoints", "pools", "rules", "cache", "isolation", "control", "query_log", "workers"]
+    static let topLevelKeys = ["endpoints", "pools", "rules", "cache", "isolation", "control", "query_log", "workers", "tcp"]
 
     mutating func readEndpoint(_ node: YAMLNode) -> EndpointConfig? {
         guard let m = mapping(node, what: "endpoint",
@@ -138,6 +138,16 @@ extension ConfigReader {
             diagnostics.error(m.keyLine("min_ttl"), "min_ttl (\(c.minTTL)) is larger than max_ttl (\(c.maxTTL))")
         }
         return c
+    }
+
+    mutating func readTCP(_ node: YAMLNode) -> TCPConfig? {
+        guard let m = mapping(node, what: "tcp", allowed: ["idle_timeout", "max_connections"]) else { return nil }
+        var t = TCPConfig()
+        if let n = m["idle_timeout"], let d = duration(n, what: "idle_timeout") {
+            if d.milliseconds < 100 { diagnostics.error(n.line, "idle_timeout must be at least 100ms") } else { t.idleTimeout = d }
+        }
+        if let n = m["max_connections"], let v = integer(n, what: "max_connections", range: 1...1_000_000) { t.maxConnections = v }
+        return t
     }
 
     mutating func readControl(_ node: YAMLNode) -> ControlConfig? {

@@ -1,0 +1,45 @@
+import Addressing
+import EventIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The UDP sockets a worker uses towards one target from one source address: a few connected
+/// sockets, one picked at random per query and replaced after `socketRotation` uses, so source
+/// ports keep changing (RFC 5452 §4.5) without a socket per query.
+final class UpstreamTarget {
+    let address: SocketAddress
+    let source: IPAddress?
+    /// Indices into `Exchange.sockets`.
+    var socketSlots: [Int32] = []
+    /// Requests in flight through this target; a retired target closes its sockets at zero.
+    var inFlight = 0
+    var retired = false
+
+    init(address: SocketAddress, source: IPAddress?) {
+        self.address = address
+        self.source = source
+    }
+}
+
+/// One connected UDP socket.
+struct UpstreamSocket {
+    var fd: Int32
+    var uses: Int
+    var outstanding: Int
+    unowned(unsafe) var target: UpstreamTarget?
+}
+
+/// What the exchange keeps per routing snapshot: the snapshot and, for every pool, its targets'
+/// socket sets (shared with the previous snapshot where target and source are unchanged).
+public final class UpstreamSnapshot {
+    public let table: RoutingTable
+    /// `targets[endpoint][pool][target]`: the socket set used when that endpoint's query goes to
+    /// that target — sets differ only by source address (the endpoint's `source_addresses`).
+    let targets: [[[UpstreamTarget]]]
+
+    init(table: RoutingTable, targets: [[[UpstreamTarget]]]) {
+        self.table = table
+        self.targets = targets
+    }
+}

@@ -1,0 +1,144 @@
+import Addressing
+import Forwarder
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `dnsbridge run [--config PATH]`: the gateway in the foreground.
+enum RunCommand {
+    static let help = """
+    usage: dnsbridge run [--config PATH]
+
+    Run the gateway in the foreground: one worker thread per core (or `workers:`), each
+    listening on every endpoint address over UDP and TCP, forwarding by rule to pools.
+    Logs go to stderr. Under systemd (Type=notify) readiness is reported with sd_notify.
+
+    signals:
+      SIGHUP    re-read the configuration and swap the routing snapshot atomically; a bad
+                configuration is rejected with its errors logged and the old one kept
+      SIGTERM   stop accepting, answer what is in flight, exit 0 (SIGINT does the same)
+
+    options:
+      --config PATH   the configuration (default \(ConfigLoader.defaultPath))
+
+    exit status: 0 after SIGTERM, 1 bad configuration or a listener that cannot be opened
+    """
+
+    static func run(_ words: [String]) throws(Arguments.UsageError) -> Int32 {
+        let args = try Arguments(words, valued: ["config"], switches: [])
+        if args.flags.contains("help") { Output.out(help); return 0 }
+        guard args.positional.isEmpty else { throw Arguments.UsageError(description: "run takes no arguments besides options") }
+        let path = args.values["config"] ?? ConfigLoader.defaultPath
+        let loaded: LoadedConfig
+        switch ConfigLoader.load(path: path) {
+        case .success(let l): loaded = l
+        case .failure(let error):
+            for line in error.lines { Output.err(line) }
+            return 1
+        }
+        for w in loaded.warnings { Output.err(w.formatted(path: path)) }
+        let settings = runtimeSettings(loaded.config)
+
+        Signals.blockHandled()
+        var workers: [Worker] = []
+        do {
+            for i in 0..<settings.workers {
+                let w = try Worker(index: i, table: loaded.routing, settings: settings)
+                try w.openListeners()
+                workers.append(w)
+            }
+        } catch let error as ListenError {
+            Log.error(error.description)
+            return 1
+        } catch {
+            Log.error("cannot start: \(error)")
+            return 1
+        }
+        let threads = workers.map(WorkerThreads.start)
+        logStart(loaded, settings: settings)
+        Notify.ready()
+
+        var current = loaded
+        while true {
+            let signal = Signals.wait()
+            switch signal {
+            case SIGHUP:
+                Notify.reloading()
+                current = reload(current, path: path, workers: workers)
+                Notify.ready()
+            case SIGTERM, SIGINT:
+                Log.info("stopping: answering queries in flight")
+                Notify.stopping()
+                for w in workers { w.post(.drain) }
+                for t in threads { WorkerThreads.join(t) }
+                logCounters(workers)
+                Log.info("stopped")
+                return 0
+            default:
+                break
+            }
+        }
+    }
+
+    static func runtimeSettings(_ c: GatewayConfig) -> RuntimeSettings {
+        let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return RuntimeSettings(workers: c.workers?.value ?? max(1, cores),
+                               tcpIdleTimeoutNanos: UInt64(c.tcp.idleTimeout.milliseconds) * 1_000_000,
+                               tcpMaxConnections: c.tcp.maxConnections)
+    }
+
+    /// Loads the file again; installs it in every worker only when it is valid and needs no new
+    /// sockets. Returns the configuration now in force.
+    static func reload(_ current: LoadedConfig, path: String, workers: [Worker]) -> LoadedConfig {
+        switch ConfigLoader.load(path: path) {
+        case .failure(let error):
+            Log.error("reload rejected; the previous configuration stays in force:")
+            for line in error.lines { Output.err(line) }
+            return current
+        case .success(let next):
+            let before = current.routing.endpoints.map { "\($0.name)=\($0.addresses)" }
+            let after = next.routing.endpoints.map { "\($0.name)=\($0.addresses)" }
+            guard before == after else {
+                Log.error("reload rejected: endpoints or their addresses changed, which needs new sockets; restart dnsbridge to apply. The previous configuration stays in force.")
+                return current
+            }
+            if runtimeSettings(next.config).workers != workers.count {
+                Log.warning("reload: a new worker count takes effect at the next restart")
+            }
+            for w in next.warnings { Output.err(w.formatted(path: path)) }
+            for w in workers { w.post(.install(next.routing)) }
+            Log.info("reloaded \(path): \(next.routing.endpoints.count) endpoints, \(next.routing.pools.count) pools, \(next.routing.rules.count) rules")
+            return next
+        }
+    }
+
+    static func logStart(_ loaded: LoadedConfig, settings: RuntimeSettings) {
+        let table = loaded.routing
+        Log.info("dnsbridge \(VersionCommand.version) serving with \(settings.workers) workers, \(table.rules.count) rules")
+        for e in table.endpoints {
+            let addresses = e.addresses.map(\.description).joined(separator: ", ")
+            Log.info("endpoint \(e.name) (\(e.direction.rawValue)) on \(addresses) udp+tcp, allow \(e.allow.count) prefixes, system pool \(table.pools[e.systemPool].name)")
+        }
+        for p in table.pools {
+            let targets = p.targets.map { "\($0.address) \($0.transport.rawValue)" }.joined(separator: ", ")
+            Log.info("pool \(p.name) (\(p.policy.rawValue)): \(targets)")
+        }
+    }
+
+    static func logCounters(_ workers: [Worker]) {
+        var w = WorkerCounters()
+        var x = ExchangeCounters()
+        for worker in workers {
+            guard let (a, b) = worker.finalCounters.withLock({ $0 }) else { continue }
+            w.udpQueries += a.udpQueries; w.tcpQueries += a.tcpQueries; w.refused += a.refused; w.formerr += a.formerr
+            w.notimp += a.notimp; w.dropped += a.dropped; w.tcpAccepted += a.tcpAccepted
+            w.tcpRejectedAtLimit += a.tcpRejectedAtLimit; w.tcpIdleClosed += a.tcpIdleClosed; w.udpSendErrors += a.udpSendErrors
+            x.upstreamQueries += b.upstreamQueries; x.answers += b.answers; x.timeouts += b.timeouts
+            x.networkErrors += b.networkErrors; x.tcpRetries += b.tcpRetries; x.spoofedOrLate += b.spoofedOrLate
+            x.malformedAnswers += b.malformedAnswers; x.servfails += b.servfails; x.deduplicated += b.deduplicated
+            x.overCapacity += b.overCapacity
+        }
+        Log.info("counters: udp_queries=\(w.udpQueries) tcp_queries=\(w.tcpQueries) refused=\(w.refused) formerr=\(w.formerr) notimp=\(w.notimp) dropped=\(w.dropped) tcp_accepted=\(w.tcpAccepted) tcp_rejected_at_limit=\(w.tcpRejectedAtLimit) tcp_idle_closed=\(w.tcpIdleClosed) udp_send_errors=\(w.udpSendErrors)")
+        Log.info("counters: upstream_queries=\(x.upstreamQueries) answers=\(x.answers) timeouts=\(x.timeouts) network_errors=\(x.networkErrors) tcp_retries=\(x.tcpRetries) spoofed_or_late=\(x.spoofedOrLate) malformed_answers=\(x.malformedAnswers) servfail=\(x.servfails) deduplicated=\(x.deduplicated) over_capacity=\(x.overCapacity)")
+    }
+}
