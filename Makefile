@@ -4,27 +4,32 @@
 SWIFT        ?= swift
 PYTHON       ?= /usr/bin/python3
 FUZZ_SECONDS ?= 300
-DEB_PACKAGES := libyaml-dev pkg-config python3-dnspython
+DEB_PACKAGES := libyaml-dev libsystemd-dev pkg-config python3-dnspython nsd dnsutils dnsperf iproute2
 RELEASE_BIN  := .build/release/dnsbridge
 
-.PHONY: all deps build test unit-test interop-test cli-test fuzz fuzz-smoke bench-rules clean
+.PHONY: all deps build test unit-test interop-test cli-test integration-test demo fuzz fuzz-smoke bench-rules clean
 
 all: build
 
 # Installs what is missing, once; apt-get update only when something must be installed.
+# policy-rc.d keeps the packaged nsd service from starting (and taking port 53) on install.
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
+	    created=""; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; created=1; \
+	    fi; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    status=$$?; if [ -n "$$created" ]; then rm -f /usr/sbin/policy-rc.d; fi; exit $$status; \
 	fi
 
 build: deps
 	$(SWIFT) build -c release --product dnsbridge
 
-test: deps build unit-test interop-test cli-test fuzz-smoke
+test: deps build unit-test interop-test cli-test integration-test fuzz-smoke
 	@echo "make test: all suites passed"
 
 unit-test: deps
@@ -37,6 +42,14 @@ interop-test: deps
 # The real binary: check and explain, through their exit codes and output.
 cli-test: build
 	DNSBRIDGE=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) -m unittest discover -s Tests/cli -p 'test_*.py' -v
+
+# The release binary between real networks: namespaces, nsd targets, dig/dnspython/dnsperf.
+integration-test: build
+	DNSBRIDGE=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) -m unittest discover -s Tests/integration -p 'test_*.py' -v
+
+# On-premises / gateway / VPC in namespaces, shown with dig; everything is removed at the end.
+demo: build
+	DNSBRIDGE=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) demo/demo.py
 
 fuzz-smoke:
 	sh fuzz/run.sh 30

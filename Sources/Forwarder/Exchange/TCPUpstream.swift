@@ -1,3 +1,4 @@
+import CNetShim
 import EventIO
 #if canImport(Glibc)
 import Glibc
@@ -41,7 +42,7 @@ struct TCPUpstream {
             connected = true
         }
         if wantsWrite {
-            let n = output.withUnsafeBytes { p in Glibc.send(fd, p.baseAddress! + written, p.count - written, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            let n = output.withUnsafeBytes { p in Glibc.send(fd, p.baseAddress! + written, p.count - written, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
             if n < 0 {
                 if errno == EAGAIN || errno == EINTR { return .waiting }
                 return .failed

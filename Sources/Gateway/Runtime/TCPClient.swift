@@ -1,3 +1,4 @@
+import CNetShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -103,7 +104,7 @@ struct TCPClient {
 
     mutating func writeQueued() -> WriteState {
         while sent < output.count {
-            let n = output.withUnsafeBytes { p in send(fd, p.baseAddress! + sent, p.count - sent, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            let n = output.withUnsafeBytes { p in send(fd, p.baseAddress! + sent, p.count - sent, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK {

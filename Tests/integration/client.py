@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""DNS client actions run inside a test namespace (dnspython as the client nobody here wrote).
+Each prints one JSON object. Every loop is bounded in count and time.
+
+  query SERVER NAME TYPE [tcp] [source=IP] [payload=N] [noedns]
+  pipeline SERVER COUNT NAME_SUFFIX      COUNT queries on one TCP connection, sent back to back
+  malformed SERVER COUNT NAME            COUNT junk datagrams, then one valid query
+"""
+import json
+import random
+import socket
+import struct
+import sys
+import time
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+
+def family(server):
+    return socket.AF_INET6 if ":" in server else socket.AF_INET
+
+
+def query(server, name, rtype, *opts):
+    kw = {}
+    source = None
+    use_tcp = "tcp" in opts
+    payload = 1232
+    edns = "noedns" not in opts
+    for o in opts:
+        if o.startswith("source="):
+            source = o.split("=", 1)[1]
+        if o.startswith("payload="):
+            payload = int(o.split("=", 1)[1])
+    q = dns.message.make_query(name, rtype, use_edns=0 if edns else False, payload=payload)
+    fn = dns.query.tcp if use_tcp else dns.query.udp
+    r = fn(q, server, timeout=3, source=source, **kw)
+    return {
+        "rcode": dns.rcode.to_text(r.rcode()),
+        "tc": bool(r.flags & dns.flags.TC),
+        "id_matches": r.id == q.id,
+        "question": r.question[0].name.to_text() if r.question else None,
+        "answers": [rd.to_text() for rrset in r.answer for rd in rrset],
+        "size": len(r.to_wire()),
+        "edns_payload": r.payload if r.edns >= 0 else None,
+    }
+
+
+def pipeline(server, count, suffix):
+    count = int(count)
+    qs = [dns.message.make_query(f"p{i}.{suffix}", "A") for i in range(count)]
+    s = socket.create_connection((server, 53), timeout=5)
+    s.sendall(b"".join(struct.pack("!H", len(w)) + w for w in (q.to_wire() for q in qs)))
+    want = {q.id: q for q in qs}
+    got, order, buf = {}, [], b""
+    deadline = time.monotonic() + 10
+    while len(got) < count and time.monotonic() < deadline:
+        chunk = s.recv(65535)
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
+            n = struct.unpack("!H", buf[:2])[0]
+            m = dns.message.from_wire(buf[2:2 + n])
+            buf = buf[2 + n:]
+            got[m.id] = m
+            order.append(m.id)
+    s.close()
+    matched = all(m.id in want and m.question[0].name == want[m.id].question[0].name for m in got.values())
+    return {"answers": len(got), "matched": matched,
+            "noerror": sum(1 for m in got.values() if m.rcode() == dns.rcode.NOERROR),
+            "in_order": order == [q.id for q in qs]}
+
+
+def malformed(server, count, name):
+    count = int(count)
+    rng = random.Random(1234)
+    s = socket.socket(family(server), socket.SOCK_DGRAM)
+    replies = 0
+    s.setblocking(False)
+    for i in range(count):
+        kind = i % 4
+        if kind == 0:
+            junk = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 12)))  # no header
+        elif kind == 1:
+            junk = struct.pack("!HHHHHH", i, 0x0100, 1, 0, 0, 0) + bytes([63]) + b"a" * 10  # label overrun
+        elif kind == 2:
+            junk = struct.pack("!HHHHHH", i, 0x0100, 1, 0, 0, 0) + b"\xc0\x0c\x00\x01\x00\x01"  # pointer loop
+        else:
+            junk = bytes(rng.randrange(256) for _ in range(rng.randrange(12, 300)))
+        s.sendto(junk, (server, 53))
+        if i % 100 == 99:
+            time.sleep(0.01)  # do not overflow our own socket buffer
+            try:
+                while True:
+                    s.recv(4096)
+                    replies += 1
+            except BlockingIOError:
+                pass
+    time.sleep(0.3)
+    try:
+        while True:
+            s.recv(4096)
+            replies += 1
+    except BlockingIOError:
+        pass
+    result = query(server, name, "A")
+    result["junk_replies"] = replies
+    return result
+
+
+def main(argv):
+    action, args = argv[1], argv[2:]
+    out = {"query": query, "pipeline": pipeline, "malformed": malformed}[action](*args)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
