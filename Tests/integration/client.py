@@ -5,6 +5,7 @@ Each prints one JSON object. Every loop is bounded in count and time.
   query SERVER NAME TYPE [tcp] [source=IP] [payload=N] [noedns]
   pipeline SERVER COUNT NAME_SUFFIX      COUNT queries on one TCP connection, sent back to back
   malformed SERVER COUNT NAME            COUNT junk datagrams, then one valid query
+  twice SERVER NAME                      the same question twice at once from one socket
 """
 import json
 import random
@@ -112,9 +113,26 @@ def malformed(server, count, name):
     return result
 
 
+def twice(server, name):
+    """The same question twice at once, with two IDs, from one socket (as a stub resolver's
+    retransmission arrives: same address and port, so the same gateway worker)."""
+    qs = [dns.message.make_query(name, "A") for _ in range(2)]
+    s = socket.socket(family(server), socket.SOCK_DGRAM)
+    s.settimeout(3)
+    for q in qs:
+        s.sendto(q.to_wire(), (server, 53))
+    replies = {}
+    for _ in qs:
+        r = dns.message.from_wire(s.recv(4096))
+        replies[r.id] = r
+    return {"answers": [[rd.to_text() for rrset in replies[q.id].answer for rd in rrset] if q.id in replies else []
+                        for q in qs],
+            "ids_match": sorted(replies) == sorted(q.id for q in qs)}
+
+
 def main(argv):
     action, args = argv[1], argv[2:]
-    out = {"query": query, "pipeline": pipeline, "malformed": malformed}[action](*args)
+    out = {"query": query, "pipeline": pipeline, "malformed": malformed, "twice": twice}[action](*args)
     print(json.dumps(out))
 
 

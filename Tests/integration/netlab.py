@@ -74,6 +74,7 @@ endpoints:
   - name: from-vpc
     direction: outbound
     addresses: ["198.18.2.1:53"]
+    source_addresses: ["198.18.1.2"]
     allow: ["198.18.2.0/25"]
     system_pool: vpc-resolver
 pools:
@@ -145,7 +146,7 @@ class Lab:
             self.sh(sw, "ip link set br0 up")
         for host in ("gw", "dc1", "dc2", "client", "vpcdns", "vclient"):
             self.add_ns(host)
-        self.connect("gw", "sw1", 1, ["198.18.1.1/24"], ["2001:db8:1::1/64"])
+        self.connect("gw", "sw1", 1, ["198.18.1.1/24", "198.18.1.2/24"], ["2001:db8:1::1/64"])
         self.connect("gw", "sw2", 2, ["198.18.2.1/24"], ["2001:db8:2::1/64"])
         self.connect("dc1", "sw1", 3, ["198.18.1.53/24", "198.18.1.66/24"])
         self.connect("dc2", "sw1", 4, ["198.18.1.54/24"], ["2001:db8:1::54/64"])
@@ -222,10 +223,13 @@ class Lab:
             f.write(GATEWAY_CONFIG.format(extra_rules=extra_rules))
         return path
 
-    def start_gateway(self, extra_rules=""):
+    def start_gateway(self, extra_rules="", env=None):
         conf = self.write_config(extra_rules)
         self.gateway_log = os.path.join(self.dir, "dnsbridge.log")
-        self.gateway = self.start("dnsbridge", "gw", [DNSBRIDGE, "run", "--config", conf], log=self.gateway_log)
+        argv = [DNSBRIDGE, "run", "--config", conf]
+        if env:
+            argv = ["env"] + [f"{k}={v}" for k, v in env.items()] + argv
+        self.gateway = self.start("dnsbridge", "gw", argv, log=self.gateway_log)
         self.wait_for_dns("vclient", "198.18.2.1", "corp.example")
         return self.gateway
 

@@ -6,7 +6,9 @@ For each query it first sends forgeries, then the genuine answer 50 ms later:
   - from the right address and port, right ID, another question (answer 198.18.66.68)
   - from another port (5353), with the right ID                 (answer 198.18.66.67)
   - the genuine answer                                          (answer 198.18.66.1)
-A gateway that accepts anything but the last is wrong. Serves at most MAX queries, then exits.
+A gateway that accepts anything but the last is wrong. A TXT query instead gets one honest
+answer naming the address it came from (to check `source_addresses`). Serves at most MAX
+queries, then exits.
 """
 import socket
 import sys
@@ -41,6 +43,11 @@ def answer(q, ip, qid=None, name=None):
 for _ in range(limit):
     data, peer = main.recvfrom(4096)
     q = dns.message.from_wire(data)
+    if q.question[0].rdtype == dns.rdatatype.TXT:
+        r = dns.message.make_response(q)
+        r.answer.append(dns.rrset.from_text(q.question[0].name, 0, "IN", "TXT", f'"{peer[0]}"'))
+        main.sendto(r.to_wire(), peer)
+        continue
     main.sendto(answer(q, "198.18.66.66", qid=(q.id + 1) & 0xFFFF), peer)
     main.sendto(answer(q, "198.18.66.68", name="other.spoof.example."), peer)
     other.sendto(answer(q, "198.18.66.67"), peer)

@@ -6,6 +6,7 @@ Run as root by `make integration-test` with DNSBRIDGE pointing at the release bi
 import os
 import re
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -115,6 +116,31 @@ class ForwardingTests(LabTestCase):
         finally:
             spoofer.terminate()
 
+    def test_source_addresses_used_upstream(self):
+        spoofer = self.lab.start("whoami", "dc1", ["/usr/bin/python3", os.path.join(netlab.ROOT, "Tests/integration/spoofer.py"),
+                                                    "198.18.1.66", "2"])
+        time.sleep(0.3)
+        try:
+            # from-vpc has source_addresses [198.18.1.2]; from-onprem has none (kernel's choice).
+            self.assertEqual(self.lab.dig("vclient", VPC_ENDPOINT, "whoami.spoof.example", "TXT", "+short").strip(), '"198.18.1.2"')
+            self.assertEqual(self.lab.dig("client", ONPREM_ENDPOINT, "whoami.spoof.example", "TXT", "+short").strip(), '"198.18.1.1"')
+        finally:
+            spoofer.terminate()
+
+    def test_identical_questions_in_flight_sent_once(self):
+        # The spoofer holds each answer back 50 ms and serves one query only: two identical
+        # questions sent together share one upstream exchange, and both get the answer with
+        # their own ID.
+        spoofer = self.lab.start("slow", "dc1", ["/usr/bin/python3", os.path.join(netlab.ROOT, "Tests/integration/spoofer.py"),
+                                                 "198.18.1.66", "1"])
+        time.sleep(0.3)
+        try:
+            r = self.lab.client("vclient", "twice", VPC_ENDPOINT, "same.spoof.example")
+            self.assertEqual(r["answers"], [["198.18.66.1"], ["198.18.66.1"]])
+            self.assertTrue(r["ids_match"])
+        finally:
+            spoofer.terminate()
+
     def test_zz_sigterm_exits_zero_with_counts(self):
         self.assertEqual(self.lab.stop_gateway(), 0)
         c = counters(self.lab.gateway_output())
@@ -125,10 +151,44 @@ class ForwardingTests(LabTestCase):
         # wrong-port one never got past the connected socket.
         self.assertGreaterEqual(c["spoofed_or_late"], 2)
         self.assertGreaterEqual(c["tcp_retries"], 1)
+        self.assertGreaterEqual(c["deduplicated"], 1)
 
 
 class LifecycleTests(LabTestCase):
-    """Reload under load and shutdown, on a lab of its own."""
+    """Readiness, failover, reload under load and shutdown, on a lab of its own."""
+
+    @classmethod
+    def setUpClass(cls):
+        # Listen for sd_notify like systemd does: a datagram socket named by NOTIFY_SOCKET.
+        cls.notify_dir = tempfile.mkdtemp(prefix="dnsbridge-notify-")
+        cls.notify_path = os.path.join(cls.notify_dir, "notify")
+        cls.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        cls.notify.bind(cls.notify_path)
+        cls.notify.settimeout(5)
+        cls.addClassCleanup(cls.notify.close)
+        cls.lab = netlab.Lab(cls.__name__[:3].lower())
+        cls.addClassCleanup(cls.lab.close)
+        cls.lab.build()
+        cls.lab.start_targets()
+        cls.lab.start_gateway(env={"NOTIFY_SOCKET": cls.notify_path})
+
+    def test_a_ready_notification(self):
+        message = self.notify.recv(4096).decode()
+        self.assertIn("READY=1", message)
+
+    def test_b_failover_to_second_target(self):
+        # Stop dc1, the first target of onprem-dc: the try times out and dc2 answers.
+        for name, p in self.lab.processes:
+            if name == "nsd-dc1":
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(timeout=5)
+        start = time.monotonic()
+        r = self.lab.client("vclient", "query", VPC_ENDPOINT, "server.corp.example", "TXT")
+        self.assertEqual(r["rcode"], "NOERROR")
+        self.assertEqual(r["answers"], ['"served-by dc2"'])
+        self.assertLess(time.monotonic() - start, 2.0)
+        self.lab.nsd("dc1", ["198.18.1.53"], {"corp.example": netlab.CORP_ZONE.format(
+            server="dc1", big1="a", big2="b", big3="c", big4="d", big5="e"), "extra.example": netlab.EXTRA_ZONE})
 
     def test_reload_under_load_loses_nothing_and_applies_rule(self):
         lab = self.lab

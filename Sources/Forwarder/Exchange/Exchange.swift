@@ -79,9 +79,12 @@ public final class Exchange {
         }
         var kept = Set<ObjectIdentifier>()
         let targets: [[[UpstreamTarget]]] = table.endpoints.map { endpoint in
-            table.pools.map { pool in
+            table.pools.enumerated().map { (poolIndex, pool) in
                 pool.targets.map { spec in
-                    let source = endpoint.sourceAddresses.first { $0.isV4 == spec.address.ip.isV4 }
+                    // Fixed source addresses are for what the endpoint forwards out (so remote
+                    // firewalls can allow them); its system pool is reached the ordinary way.
+                    let source = poolIndex == endpoint.systemPool ? nil
+                        : endpoint.sourceAddresses.first { $0.isV4 == spec.address.ip.isV4 }
                     let k = key(spec.address, source)
                     if let t = existing[k] {
                         kept.insert(ObjectIdentifier(t))
