@@ -76,13 +76,15 @@ public struct RuleTrie: Sendable {
     }
 
     public func longestMatch(wire: UnsafeRawBufferPointer, endpoint: Int) -> Int32? {
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 128) { offsets -> Int32? in
+        // 256 bytes of label offsets: small enough to live on the stack (a larger temporary
+        // allocation would go to the heap on every lookup).
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 128) { offsets -> Int32? in
             var count = 0
             var i = 0
             while i < wire.count, wire[i] != 0 {
                 let next = i + Int(wire[i]) + 1
                 guard wire[i] <= 63, next <= wire.count, count < 128 else { return nil }
-                offsets[count] = i
+                offsets[count] = UInt16(i)
                 count += 1
                 i = next
             }
@@ -90,7 +92,7 @@ public struct RuleTrie: Sendable {
             var node: UInt32 = 0
             var k = count - 1
             while k >= 0, nodes[Int(node)].hasChildren {
-                let start = offsets[k]
+                let start = Int(offsets[k])
                 let n = Int(wire[start])
                 guard let child = child(of: node, label: UnsafeRawBufferPointer(rebasing: wire[(start + 1)..<(start + 1 + n)])) else {
                     break

@@ -173,10 +173,13 @@ public final class Exchange {
     /// SERVFAIL when tries or targets are exhausted.
     private func tryNextTarget(_ r: Int32, now: UInt64) {
         while true {
-            let req = requests[Int(r)]
-            let targets = req.snapshot!.table.pools[req.pool].targets
-            guard req.tries < settings.maxTries,
-                  let next = targets.indices.first(where: { req.triedMask & (1 << UInt64(min($0, 63))) == 0 }) else {
+            // Scalars only: holding a copy of the request would share its query buffer and make
+            // the next write to it copy the buffer.
+            let tries = requests[Int(r)].tries
+            let tried = requests[Int(r)].triedMask
+            let targetCount = requests[Int(r)].snapshot!.table.pools[requests[Int(r)].pool].targets.count
+            guard tries < settings.maxTries,
+                  let next = (0..<targetCount).first(where: { tried & (1 << UInt64(min($0, 63))) == 0 }) else {
                 fail(r)
                 return
             }
@@ -191,8 +194,7 @@ public final class Exchange {
     /// Sends over UDP on a random socket of the target with a fresh random ID. False on a
     /// network error (the caller moves on to the next target).
     private func sendUDP(_ r: Int32, now: UInt64) -> Bool {
-        let req = requests[Int(r)]
-        let target = req.snapshot!.targets[req.endpoint][req.pool][req.target]
+        let target = requests[Int(r)].snapshot!.targets[requests[Int(r)].endpoint][requests[Int(r)].pool][requests[Int(r)].target]
         guard let slot = socketFor(target) else { return false }
         var id: UInt16 = 0
         var key: UInt32 = 0
@@ -427,8 +429,7 @@ public final class Exchange {
 
     /// The answer came back with TC: ask the same target over TCP (RFC 7766 §5).
     private func startTCP(_ r: Int32, now: UInt64) {
-        let req = requests[Int(r)]
-        let target = req.snapshot!.targets[req.endpoint][req.pool][req.target]
+        let target = requests[Int(r)].snapshot!.targets[requests[Int(r)].endpoint][requests[Int(r)].pool][requests[Int(r)].target]
         guard let fd = try? Sockets.tcpConnect(to: target.address, from: target.source) else {
             counters.networkErrors += 1
             tryNextTarget(r, now: now)

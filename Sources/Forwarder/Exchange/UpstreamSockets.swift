@@ -27,7 +27,7 @@ struct UpstreamSocket {
     var fd: Int32
     var uses: Int
     var outstanding: Int
-    unowned(unsafe) var target: UpstreamTarget?
+    var target: UpstreamTarget?
 }
 
 /// What the exchange keeps per routing snapshot: the snapshot and, for every pool, its targets'

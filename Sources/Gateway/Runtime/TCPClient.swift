@@ -49,26 +49,24 @@ struct TCPClient {
 
     var hasOutput: Bool { sent < output.count }
 
-    /// Reads what the socket has.
-    mutating func readAvailable() -> ReadState {
-        withUnsafeTemporaryAllocation(byteCount: 16_384, alignment: 8) { chunk -> ReadState in
-            for _ in 0..<16 {
-                let n = recv(fd, chunk.baseAddress, chunk.count, Int32(MSG_DONTWAIT))
-                if n < 0 {
-                    if errno == EAGAIN || errno == EWOULDBLOCK { return .open }
-                    if errno == EINTR { continue }
-                    return .failed
-                }
-                if n == 0 {
-                    readClosed = true
-                    return .closedByPeer
-                }
-                input.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
-                // A frame is at most 65 535 octets; more unconsumed input than two frames is abuse.
-                if input.count - consumed > 2 * 65_537 { inputOverflow = true; return .open }
+    /// Reads what the socket has, through the worker's scratch buffer.
+    mutating func readAvailable(scratch: UnsafeMutableRawBufferPointer) -> ReadState {
+        for _ in 0..<16 {
+            let n = recv(fd, scratch.baseAddress, scratch.count, Int32(MSG_DONTWAIT))
+            if n < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK { return .open }
+                if errno == EINTR { continue }
+                return .failed
             }
-            return .open
+            if n == 0 {
+                readClosed = true
+                return .closedByPeer
+            }
+            input.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+            // A frame is at most 65 535 octets; more unconsumed input than two frames is abuse.
+            if input.count - consumed > 2 * 65_537 { inputOverflow = true; return .open }
         }
+        return .open
     }
 
     /// The range of the next whole query in the input buffer, if one has arrived.

@@ -77,6 +77,8 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
     private let receive: UnsafeMutablePointer<dnsb_datagram>
     private let receiveBuffers: UnsafeMutableRawPointer
     private var outboxes: [UDPOutbox] = []
+    /// Where TCP reads land before they are appended to a connection's buffer.
+    private let tcpScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16_384, alignment: 16)
     private var reply = AnswerBuilder()
 
     init(index: Int, table: RoutingTable, settings: RuntimeSettings) throws(SystemError) {
@@ -96,6 +98,8 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         for c in clients where c.fd >= 0 { close(c.fd) }
         receive.deallocate()
         receiveBuffers.deallocate()
+        tcpScratch.deallocate()
+        for o in outboxes { o.release() }
     }
 
     /// Binds this worker's sockets on every endpoint address, UDP and TCP.
@@ -297,7 +301,7 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         guard Int(c) < clients.count, clients[Int(c)].fd >= 0 else { return }
         if events & EventLoop.writable != 0 { flushClient(c) }
         guard clients[Int(c)].fd >= 0, events & (EventLoop.readable | EventLoop.hangup) != 0 else { return }
-        switch clients[Int(c)].readAvailable() {
+        switch clients[Int(c)].readAvailable(scratch: tcpScratch) {
         case .failed:
             closeClient(c)
             return
