@@ -29,6 +29,7 @@ enum ConfigLoader {
         case cache, isolation, control, queryLog = "query_log"
         case healthCheck = "health_check"
         case encryptedTransport
+        case policy
     }
 
     static func load(path: String) -> Result<LoadedConfig, ConfigError> {
@@ -101,6 +102,9 @@ enum ConfigLoader {
         let encrypted = c.pools.flatMap(\.targets).first { $0.spec.transport != .do53 }.map(\.line)
             ?? c.endpoints.first { $0.protocols.contains { $0 != .do53 } }.map(\.line)
         if let line = encrypted { notYetBuilt(.encryptedTransport, line: line, &r) }
+        if let pool = c.pools.first(where: { $0.policy != .firstAvailable }) {
+            notYetBuilt(.policy, line: pool.line, &r)
+        }
         return c
     }
 
@@ -109,6 +113,7 @@ enum ConfigLoader {
         switch feature {
         case .encryptedTransport: message = "dot and doh are not implemented yet; ignored"
         case .healthCheck: message = "health_check is not implemented yet; ignored (targets are tried in order)"
+        case .policy: message = "pool policies other than first-available are not implemented yet; targets are tried in order"
         default: message = "\(feature.rawValue) is not implemented yet; ignored"
         }
         r.diagnostics.warning(line, message)

@@ -181,3 +181,26 @@ struct ConfigTests {
         #expect(errors(yaml).isEmpty)
     }
 }
+
+@Suite("configuration warnings")
+struct ConfigWarningTests {
+    @Test func unbuiltPolicyWarns() {
+        let yaml = minimal.replacingOccurrences(of: "  - name: up\n", with: "  - name: up\n    policy: round-robin\n")
+        guard case .success(let loaded) = ConfigLoader.load(text: yaml, path: "t.yaml") else {
+            Issue.record("must load"); return
+        }
+        #expect(loaded.warnings.map { $0.formatted(path: "t.yaml") } == [
+            "t.yaml:7: warning: pool policies other than first-available are not implemented yet; targets are tried in order",
+        ])
+    }
+
+    @Test func tcpAndWorkersAreBuilt() {
+        let yaml = minimal + "workers: 3\ntcp: { idle_timeout: 2s, max_connections: 50 }\n"
+        guard case .success(let loaded) = ConfigLoader.load(text: yaml, path: "t.yaml") else {
+            Issue.record("must load"); return
+        }
+        #expect(loaded.warnings.isEmpty)
+        #expect(loaded.config.workers?.value == 3)
+        #expect(loaded.config.tcp.idleTimeout.milliseconds == 2000 && loaded.config.tcp.maxConnections == 50)
+    }
+}

@@ -6,6 +6,7 @@ Each prints one JSON object. Every loop is bounded in count and time.
   pipeline SERVER COUNT NAME_SUFFIX      COUNT queries on one TCP connection, sent back to back
   malformed SERVER COUNT NAME            COUNT junk datagrams, then one valid query
   twice SERVER NAME                      the same question twice at once from one socket
+  tcp_limits SERVER CONNECTIONS NAME     connection limit and idle timeout
 """
 import json
 import random
@@ -130,9 +131,44 @@ def twice(server, name):
             "ids_match": sorted(replies) == sorted(q.id for q in qs)}
 
 
+def tcp_limits(server, connections, name):
+    """Opens CONNECTIONS TCP connections at once, asks one question on each; then checks that
+    an idle connection is closed by the server. Counts what happened."""
+    conns = []
+    for _ in range(int(connections)):
+        s = socket.create_connection((server, 53), timeout=3)
+        conns.append(s)
+    time.sleep(0.3)
+    answered, closed = 0, 0
+    for s in conns:
+        q = dns.message.make_query(name, "A")
+        w = q.to_wire()
+        try:
+            s.sendall(struct.pack("!H", len(w)) + w)
+            data = s.recv(2)
+            if len(data) == 2:
+                answered += 1
+            else:
+                closed += 1
+        except (ConnectionResetError, BrokenPipeError, socket.timeout):
+            closed += 1
+    for s in conns:
+        s.close()
+    idle = socket.create_connection((server, 53), timeout=5)
+    start = time.monotonic()
+    try:
+        eof = idle.recv(1) == b""
+    except ConnectionResetError:
+        eof = True
+    idle_closed_after = time.monotonic() - start
+    idle.close()
+    return {"answered": answered, "closed": closed, "idle_eof": eof, "idle_closed_after": idle_closed_after}
+
+
 def main(argv):
     action, args = argv[1], argv[2:]
-    out = {"query": query, "pipeline": pipeline, "malformed": malformed, "twice": twice}[action](*args)
+    out = {"query": query, "pipeline": pipeline, "malformed": malformed, "twice": twice,
+           "tcp_limits": tcp_limits}[action](*args)
     print(json.dumps(out))
 
 

@@ -65,6 +65,7 @@ app     IN A   198.18.20.1
 """
 
 GATEWAY_CONFIG = """workers: 2
+tcp: {{ idle_timeout: 1s, max_connections: 20 }}
 endpoints:
   - name: from-onprem
     direction: inbound

@@ -81,6 +81,16 @@ class ForwardingTests(LabTestCase):
         self.assertEqual(r["noerror"], 50)
         self.assertTrue(r["matched"])
 
+    def test_tcp_connection_limit_and_idle_timeout(self):
+        # The lab allows 20 connections (10 per worker) and closes them after 1 s idle.
+        r = self.lab.client("vclient", "tcp_limits", VPC_ENDPOINT, 40, "www.corp.example")
+        self.assertGreaterEqual(r["answered"], 1)
+        self.assertLessEqual(r["answered"], 20)
+        self.assertEqual(r["answered"] + r["closed"], 40)
+        self.assertTrue(r["idle_eof"])
+        self.assertGreater(r["idle_closed_after"], 0.8)
+        self.assertLess(r["idle_closed_after"], 3.0)
+
     def test_large_answer_truncated_over_udp_whole_over_tcp(self):
         udp = self.lab.client("vclient", "query", VPC_ENDPOINT, "big.corp.example", "TXT", "payload=4096")
         self.assertTrue(udp["tc"])
