@@ -40,19 +40,31 @@ int dnsb_accept(int fd, struct sockaddr *address, socklen_t *length) {
 
 #define DNSB_BATCH_MAX 64
 
-int dnsb_recv_batch(int fd, dnsb_datagram *slots, unsigned count) {
-    struct mmsghdr msgs[DNSB_BATCH_MAX];
-    struct iovec iov[DNSB_BATCH_MAX];
+/// Points one mmsghdr per slot at the slot's buffer and address; `receiving` decides whether the
+/// buffer's capacity (receive) or its length (send) is used, and whether the address is filled in.
+static unsigned prepare(struct mmsghdr *msgs, struct iovec *iov, dnsb_datagram *slots, unsigned count, int receiving) {
     if (count > DNSB_BATCH_MAX) count = DNSB_BATCH_MAX;
     memset(msgs, 0, sizeof(struct mmsghdr) * count);
     for (unsigned i = 0; i < count; i++) {
         iov[i].iov_base = slots[i].buffer;
-        iov[i].iov_len = slots[i].capacity;
+        iov[i].iov_len = receiving ? slots[i].capacity : slots[i].length;
         msgs[i].msg_hdr.msg_iov = &iov[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = &slots[i].address;
-        msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+        if (receiving) {
+            msgs[i].msg_hdr.msg_name = &slots[i].address;
+            msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+        } else {
+            msgs[i].msg_hdr.msg_name = slots[i].address_length ? &slots[i].address : NULL;
+            msgs[i].msg_hdr.msg_namelen = slots[i].address_length;
+        }
     }
+    return count;
+}
+
+int dnsb_recv_batch(int fd, dnsb_datagram *slots, unsigned count) {
+    struct mmsghdr msgs[DNSB_BATCH_MAX];
+    struct iovec iov[DNSB_BATCH_MAX];
+    count = prepare(msgs, iov, slots, count, 1);
     int n = recvmmsg(fd, msgs, count, MSG_DONTWAIT, NULL);
     for (int i = 0; i < n; i++) {
         slots[i].length = msgs[i].msg_len;
@@ -64,15 +76,6 @@ int dnsb_recv_batch(int fd, dnsb_datagram *slots, unsigned count) {
 int dnsb_send_batch(int fd, dnsb_datagram *slots, unsigned count) {
     struct mmsghdr msgs[DNSB_BATCH_MAX];
     struct iovec iov[DNSB_BATCH_MAX];
-    if (count > DNSB_BATCH_MAX) count = DNSB_BATCH_MAX;
-    memset(msgs, 0, sizeof(struct mmsghdr) * count);
-    for (unsigned i = 0; i < count; i++) {
-        iov[i].iov_base = slots[i].buffer;
-        iov[i].iov_len = slots[i].length;
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = slots[i].address_length ? &slots[i].address : NULL;
-        msgs[i].msg_hdr.msg_namelen = slots[i].address_length;
-    }
+    count = prepare(msgs, iov, slots, count, 0);
     return sendmmsg(fd, msgs, count, MSG_DONTWAIT);
 }

@@ -73,23 +73,23 @@ public enum Sockets {
     /// kernel, at random from the ephemeral range). Connecting makes the kernel drop datagrams
     /// from any other address or port — the first of the checks on an upstream answer.
     public static func udpConnected(to target: SocketAddress, from source: IPAddress?) throws(SystemError) -> Int32 {
-        let fd = try newSocket(family(target), Int32(SOCK_DGRAM.rawValue))
-        do {
+        try connected(Int32(SOCK_DGRAM.rawValue), to: target, from: source) { fd throws(SystemError) in
             try setOption(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "setsockopt(SO_RCVBUF)")
-            if let source { try bind(fd, SocketAddress(ip: source, port: 0)) }
-            try connect(fd, target)
-            return fd
-        } catch {
-            close(fd)
-            throw error
         }
     }
 
     /// Starts a non-blocking TCP connection; completion is signalled by writability.
     public static func tcpConnect(to target: SocketAddress, from source: IPAddress?) throws(SystemError) -> Int32 {
-        let fd = try newSocket(family(target), Int32(SOCK_STREAM.rawValue))
-        do {
+        try connected(Int32(SOCK_STREAM.rawValue), to: target, from: source) { fd throws(SystemError) in
             try setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1, "setsockopt(TCP_NODELAY)")
+        }
+    }
+
+    private static func connected(_ type: Int32, to target: SocketAddress, from source: IPAddress?,
+                                  configure: (Int32) throws(SystemError) -> Void) throws(SystemError) -> Int32 {
+        let fd = try newSocket(family(target), type)
+        do {
+            try configure(fd)
             if let source { try bind(fd, SocketAddress(ip: source, port: 0)) }
             try connect(fd, target)
             return fd

@@ -32,6 +32,16 @@ enum ConfigLoader {
         case policy
     }
 
+    /// Loads `path`; on failure prints every problem on stderr and returns nil.
+    static func loadOrReport(path: String) -> LoadedConfig? {
+        switch load(path: path) {
+        case .success(let loaded): return loaded
+        case .failure(let error):
+            for line in error.lines { Output.err(line) }
+            return nil
+        }
+    }
+
     static func load(path: String) -> Result<LoadedConfig, ConfigError> {
         let text: String
         do {

@@ -38,13 +38,7 @@ enum ExplainCommand {
             type = t
         }
         let path = args.values["config"] ?? ConfigLoader.defaultPath
-        let loaded: LoadedConfig
-        switch ConfigLoader.load(path: path) {
-        case .success(let l): loaded = l
-        case .failure(let error):
-            for line in error.lines { Output.err(line) }
-            return 1
-        }
+        guard let loaded = ConfigLoader.loadOrReport(path: path) else { return 1 }
         let table = loaded.routing
         var endpoints = Array(table.endpoints.indices)
         if let wanted = args.values["endpoint"] {

@@ -29,13 +29,7 @@ enum RunCommand {
         if args.flags.contains("help") { Output.out(help); return 0 }
         guard args.positional.isEmpty else { throw Arguments.UsageError(description: "run takes no arguments besides options") }
         let path = args.values["config"] ?? ConfigLoader.defaultPath
-        let loaded: LoadedConfig
-        switch ConfigLoader.load(path: path) {
-        case .success(let l): loaded = l
-        case .failure(let error):
-            for line in error.lines { Output.err(line) }
-            return 1
-        }
+        guard let loaded = ConfigLoader.loadOrReport(path: path) else { return 1 }
         for w in loaded.warnings { Output.err(w.formatted(path: path)) }
         let settings = runtimeSettings(loaded.config)
 

@@ -77,6 +77,17 @@ def pipeline(server, count, suffix):
             "in_order": order == [q.id for q in qs]}
 
 
+def drain(s):
+    """Reads every datagram waiting on a non-blocking socket; returns how many."""
+    n = 0
+    try:
+        while True:
+            s.recv(4096)
+            n += 1
+    except BlockingIOError:
+        return n
+
+
 def malformed(server, count, name):
     count = int(count)
     rng = random.Random(1234)
@@ -96,19 +107,9 @@ def malformed(server, count, name):
         s.sendto(junk, (server, 53))
         if i % 100 == 99:
             time.sleep(0.01)  # do not overflow our own socket buffer
-            try:
-                while True:
-                    s.recv(4096)
-                    replies += 1
-            except BlockingIOError:
-                pass
+            replies += drain(s)
     time.sleep(0.3)
-    try:
-        while True:
-            s.recv(4096)
-            replies += 1
-    except BlockingIOError:
-        pass
+    replies += drain(s)
     result = query(server, name, "A")
     result["junk_replies"] = replies
     return result

@@ -358,29 +358,30 @@ public final class Exchange {
     /// Hands the answer to every waiting client, each with its own ID and question case.
     private func complete(_ r: Int32, answer upstream: UnsafeRawBufferPointer, info: PacketInfo) {
         counters.answers += 1
-        var w = requests[Int(r)].firstWaiter
-        while w >= 0 {
-            let waiter = waiters[Int(w)]
-            let nameLength = info.nameEnd - 12
-            answer.rewrite(upstream, info: info, clientID: waiter.clientID,
-                           clientQuestionName: waiter.question[0..<nameLength], limit: waiter.limit)
-            answer.buffer.withUnsafeBytes { sink.deliver($0, to: waiter.client) }
-            let next = waiter.next
-            freeWaiter(w)
-            w = next
+        let nameLength = info.nameEnd - 12
+        answerEachWaiter(r) { builder, waiter in
+            builder.rewrite(upstream, info: info, clientID: waiter.clientID,
+                            clientQuestionName: waiter.question[0..<nameLength], limit: waiter.limit)
         }
-        finish(r)
     }
 
     /// Every try failed: SERVFAIL to each waiting client.
     private func fail(_ r: Int32) {
         counters.servfails += 1
+        answerEachWaiter(r) { builder, waiter in
+            waiter.question.withUnsafeBytes {
+                builder.reply(id: waiter.clientID, queryFlags: waiter.flags, question: $0, rcode: .servFail, edns: waiter.edns)
+            }
+        }
+    }
+
+    /// Builds each waiting client's answer with `build`, delivers it, frees the waiters and the
+    /// request.
+    private func answerEachWaiter(_ r: Int32, _ build: (inout AnswerBuilder, Waiter) -> Void) {
         var w = requests[Int(r)].firstWaiter
         while w >= 0 {
             let waiter = waiters[Int(w)]
-            waiter.question.withUnsafeBytes {
-                answer.reply(id: waiter.clientID, queryFlags: waiter.flags, question: $0, rcode: .servFail, edns: waiter.edns)
-            }
+            build(&answer, waiter)
             answer.buffer.withUnsafeBytes { sink.deliver($0, to: waiter.client) }
             let next = waiter.next
             freeWaiter(w)
