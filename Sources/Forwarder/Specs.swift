@@ -77,15 +77,36 @@ public struct TargetSpec: Sendable {
 public struct HealthCheckSpec: Sendable {
     public var intervalMilliseconds: Int64
     public var timeoutMilliseconds: Int64
-    /// The probe question; nil means the pool's first rule domain with SOA.
+    /// The probe question; nil until the configuration layer fills in the default (the pool's
+    /// first rule domain with SOA, or `. SOA` for a pool no rule forwards to).
     public var query: Question?
     public var fall: Int
     public var rise: Int
+    /// RCODEs (0-15) that count as healthy, as a bitmask; default NOERROR and NXDOMAIN.
+    public var healthyRCodes: UInt16
 
     public init(intervalMilliseconds: Int64 = 1000, timeoutMilliseconds: Int64 = 500,
-                query: Question? = nil, fall: Int = 2, rise: Int = 2) {
+                query: Question? = nil, fall: Int = 2, rise: Int = 2,
+                healthyRCodes: UInt16 = HealthPolicy.defaultHealthyRCodes) {
         self.intervalMilliseconds = intervalMilliseconds; self.timeoutMilliseconds = timeoutMilliseconds
-        self.query = query; self.fall = fall; self.rise = rise
+        self.query = query; self.fall = fall; self.rise = rise; self.healthyRCodes = healthyRCodes
+    }
+}
+
+/// How a query is retried across a pool's targets.
+public struct RetrySpec: Sendable, Equatable {
+    /// Tries per query, the first included.
+    public var tries: Int
+    /// Time from the first try after which no new try starts.
+    public var budgetMilliseconds: Int64
+    /// Bounds of a try's timeout, which otherwise follows the target's measured RTT.
+    public var minTryTimeoutMilliseconds: Int64
+    public var maxTryTimeoutMilliseconds: Int64
+
+    public init(tries: Int = 3, budgetMilliseconds: Int64 = 1500, minTryTimeoutMilliseconds: Int64 = 200,
+                maxTryTimeoutMilliseconds: Int64 = 1000) {
+        self.tries = tries; self.budgetMilliseconds = budgetMilliseconds
+        self.minTryTimeoutMilliseconds = minTryTimeoutMilliseconds; self.maxTryTimeoutMilliseconds = maxTryTimeoutMilliseconds
     }
 }
 
@@ -94,10 +115,17 @@ public struct PoolSpec: Sendable {
     public var policy: PoolPolicy
     public var targets: [TargetSpec]
     public var healthCheck: HealthCheckSpec?
+    public var retry: RetrySpec
 
     public init(name: String, policy: PoolPolicy = .firstAvailable, targets: [TargetSpec],
-                healthCheck: HealthCheckSpec? = nil) {
+                healthCheck: HealthCheckSpec? = nil, retry: RetrySpec = RetrySpec()) {
         self.name = name; self.policy = policy; self.targets = targets; self.healthCheck = healthCheck
+        self.retry = retry
+    }
+
+    /// Target indices grouped by priority tier, lowest (preferred) first, config order within.
+    public var tiers: [[Int]] {
+        Dictionary(grouping: targets.indices, by: { targets[$0].priority }).sorted { $0.key < $1.key }.map(\.value)
     }
 }
 

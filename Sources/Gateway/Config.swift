@@ -60,6 +60,7 @@ struct PoolConfig {
     var policy: PoolPolicy
     var targets: [TargetConfig]
     var healthCheck: Located<HealthCheckSpec>?
+    var retry: RetrySpec
 }
 
 enum RuleActionName: String, CaseIterable {

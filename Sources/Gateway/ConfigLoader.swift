@@ -27,9 +27,7 @@ enum ConfigLoader {
     /// it, rather than accepting it silently. Remove an entry when its feature lands.
     enum NotYetBuilt: String {
         case cache, isolation, control, queryLog = "query_log"
-        case healthCheck = "health_check"
         case encryptedTransport
-        case policy
     }
 
     /// Loads `path`; on failure prints every problem on stderr and returns nil.
@@ -106,15 +104,9 @@ enum ConfigLoader {
         if m["pools"] == nil {
             r.diagnostics.error(m.line, "the configuration defines no pools (every endpoint needs a system_pool)")
         }
-        if let hc = c.pools.lazy.compactMap(\.healthCheck).first {
-            notYetBuilt(.healthCheck, line: hc.line, &r)
-        }
         let encrypted = c.pools.flatMap(\.targets).first { $0.spec.transport != .do53 }.map(\.line)
             ?? c.endpoints.first { $0.protocols.contains { $0 != .do53 } }.map(\.line)
         if let line = encrypted { notYetBuilt(.encryptedTransport, line: line, &r) }
-        if let pool = c.pools.first(where: { $0.policy != .firstAvailable }) {
-            notYetBuilt(.policy, line: pool.line, &r)
-        }
         return c
     }
 
@@ -122,8 +114,6 @@ enum ConfigLoader {
         let message: String
         switch feature {
         case .encryptedTransport: message = "dot and doh are not implemented yet; ignored"
-        case .healthCheck: message = "health_check is not implemented yet; ignored (targets are tried in order)"
-        case .policy: message = "pool policies other than first-available are not implemented yet; targets are tried in order"
         default: message = "\(feature.rawValue) is not implemented yet; ignored"
         }
         r.diagnostics.warning(line, message)
@@ -203,9 +193,23 @@ enum ConfigLoader {
                          allow: e.allow, sourceAddresses: e.sourceAddresses, systemPool: poolIndex[e.systemPool.value]!)
         }
         let pools = c.pools.map { p in
-            PoolSpec(name: p.name, policy: p.policy, targets: p.targets.map(\.spec), healthCheck: p.healthCheck?.value)
+            PoolSpec(name: p.name, policy: p.policy, targets: p.targets.map(\.spec),
+                     healthCheck: healthCheck(for: p, rules: c.rules), retry: p.retry)
         }
         return RoutingTable(endpoints: endpoints, pools: pools, rules: rules)
+    }
+
+    /// Every pool is health-checked. The probe question defaults to the first domain a rule
+    /// forwards to the pool, with SOA — a question its servers are there to answer — and to
+    /// `. SOA` for a pool no rule forwards to (a system pool: recursive resolvers answer it).
+    /// Never `. NS`, which private resolvers often refuse.
+    private static func healthCheck(for pool: PoolConfig, rules: [RuleConfig]) -> HealthCheckSpec {
+        var spec = pool.healthCheck?.value ?? HealthCheckSpec()
+        if spec.query == nil {
+            let domain = rules.first { $0.action == .forward && $0.pool?.value == pool.name }?.domain ?? .root
+            spec.query = Question(name: domain, type: .soa)
+        }
+        return spec
     }
 
     /// Two rules with the same domain that share an endpoint would make the choice between them

@@ -40,7 +40,7 @@ extension ConfigReader {
     }
 
     mutating func readPool(_ node: YAMLNode) -> PoolConfig? {
-        guard let m = mapping(node, what: "pool", allowed: ["name", "policy", "targets", "health_check"],
+        guard let m = mapping(node, what: "pool", allowed: ["name", "policy", "targets", "health_check", "retry"],
                               required: ["name", "targets"]) else { return nil }
         let name = m["name"].flatMap { string($0, what: "pool name") }
         let policy = m["policy"].flatMap { choice($0, what: "policy", as: PoolPolicy.self) } ?? .firstAvailable
@@ -49,8 +49,9 @@ extension ConfigReader {
             diagnostics.error(n.line, "pool '\(name ?? "?")' has no targets")
         }
         let health = m["health_check"].flatMap { n in readHealthCheck(n).map { Located(value: $0, line: n.line) } }
+        let retry = m["retry"].flatMap { readRetry($0) } ?? RetrySpec()
         guard let name, let targets else { return nil }
-        return PoolConfig(line: node.line, name: name, policy: policy, targets: targets, healthCheck: health)
+        return PoolConfig(line: node.line, name: name, policy: policy, targets: targets, healthCheck: health, retry: retry)
     }
 
     mutating func readTarget(_ node: YAMLNode) -> TargetConfig? {
@@ -70,7 +71,8 @@ extension ConfigReader {
     }
 
     mutating func readHealthCheck(_ node: YAMLNode) -> HealthCheckSpec? {
-        guard let m = mapping(node, what: "health_check", allowed: ["interval", "timeout", "query", "fall", "rise"]) else {
+        guard let m = mapping(node, what: "health_check",
+                              allowed: ["interval", "timeout", "query", "fall", "rise", "healthy_rcodes"]) else {
             return nil
         }
         var spec = HealthCheckSpec()
@@ -87,6 +89,17 @@ extension ConfigReader {
         }
         if let n = m["fall"], let v = integer(n, what: "fall", range: 1...100) { spec.fall = v }
         if let n = m["rise"], let v = integer(n, what: "rise", range: 1...100) { spec.rise = v }
+        if let n = m["healthy_rcodes"], let codes = list(n, what: "healthy_rcodes", { r, item -> UInt16? in
+            guard let text = r.string(item, what: "rcode") else { return nil }
+            guard let code = RCode(text), code.rawValue < 16 else {
+                r.diagnostics.error(item.line, "'\(text)' is not an RCODE a health check can see (e.g. NOERROR, NXDOMAIN, SERVFAIL, REFUSED)")
+                return nil
+            }
+            return code.rawValue
+        }) {
+            if codes.isEmpty { diagnostics.error(n.line, "healthy_rcodes must name at least one RCODE") }
+            spec.healthyRCodes = codes.reduce(0) { $0 | 1 << $1 }
+        }
         if let n = m["query"], let q = mapping(n, what: "health_check query", allowed: ["name", "type"], required: ["name"]) {
             let name = q["name"].flatMap { domain($0, what: "health_check query name") }
             var type = RecordType.soa
@@ -98,6 +111,27 @@ extension ConfigReader {
             if let name { spec.query = Question(name: name, type: type) }
         }
         return spec
+    }
+
+    mutating func readRetry(_ node: YAMLNode) -> RetrySpec? {
+        guard let m = mapping(node, what: "retry", allowed: ["tries", "budget", "min_try_timeout", "max_try_timeout"]) else {
+            return nil
+        }
+        var r = RetrySpec()
+        if let n = m["tries"], let v = integer(n, what: "tries", range: 1...10) { r.tries = v }
+        if let n = m["budget"], let d = duration(n, what: "budget") { r.budgetMilliseconds = d.milliseconds }
+        if let n = m["min_try_timeout"], let d = duration(n, what: "min_try_timeout") { r.minTryTimeoutMilliseconds = d.milliseconds }
+        if let n = m["max_try_timeout"], let d = duration(n, what: "max_try_timeout") { r.maxTryTimeoutMilliseconds = d.milliseconds }
+        if r.minTryTimeoutMilliseconds < 10 {
+            diagnostics.error(m.keyLine("min_try_timeout"), "min_try_timeout must be at least 10ms")
+        }
+        if r.minTryTimeoutMilliseconds > r.maxTryTimeoutMilliseconds {
+            diagnostics.error(m.keyLine("min_try_timeout"), "min_try_timeout (\(ConfigDuration(milliseconds: r.minTryTimeoutMilliseconds))) is larger than max_try_timeout (\(ConfigDuration(milliseconds: r.maxTryTimeoutMilliseconds)))")
+        }
+        if r.budgetMilliseconds < r.minTryTimeoutMilliseconds {
+            diagnostics.error(m.keyLine("budget"), "budget (\(ConfigDuration(milliseconds: r.budgetMilliseconds))) leaves no time for one try")
+        }
+        return r
     }
 
     mutating func readRule(_ node: YAMLNode) -> RuleConfig? {

@@ -34,10 +34,18 @@ enum RunCommand {
         let settings = runtimeSettings(loaded.config)
 
         Signals.blockHandled()
+        let monitor: HealthMonitor
+        do {
+            monitor = try HealthMonitor(log: { Log.info($0) })
+        } catch {
+            Log.error("cannot start health checks: \(error)")
+            return 1
+        }
+        let board = monitor.board(for: loaded.routing)
         var workers: [Worker] = []
         do {
             for i in 0..<settings.workers {
-                let w = try Worker(index: i, table: loaded.routing, settings: settings)
+                let w = try Worker(index: i, table: loaded.routing, board: board, settings: settings)
                 try w.openListeners()
                 workers.append(w)
             }
@@ -48,6 +56,7 @@ enum RunCommand {
             Log.error("cannot start: \(error)")
             return 1
         }
+        let monitorThread = WorkerThreads.start(monitor)
         let threads = workers.map(WorkerThreads.start)
         logStart(loaded, settings: settings)
         Notify.ready()
@@ -58,13 +67,15 @@ enum RunCommand {
             switch signal {
             case SIGHUP:
                 Notify.reloading()
-                current = reload(current, path: path, workers: workers)
+                current = reload(current, path: path, workers: workers, monitor: monitor)
                 Notify.ready()
             case SIGTERM, SIGINT:
                 Log.info("stopping: answering queries in flight")
                 Notify.stopping()
                 for w in workers { w.post(.drain) }
                 for t in threads { WorkerThreads.join(t) }
+                monitor.stop()
+                WorkerThreads.join(monitorThread)
                 logCounters(workers)
                 Log.info("stopped")
                 return 0
@@ -83,7 +94,7 @@ enum RunCommand {
 
     /// Loads the file again; installs it in every worker only when it is valid and needs no new
     /// sockets. Returns the configuration now in force.
-    static func reload(_ current: LoadedConfig, path: String, workers: [Worker]) -> LoadedConfig {
+    static func reload(_ current: LoadedConfig, path: String, workers: [Worker], monitor: HealthMonitor) -> LoadedConfig {
         switch ConfigLoader.load(path: path) {
         case .failure(let error):
             Log.error("reload rejected; the previous configuration stays in force:")
@@ -100,7 +111,8 @@ enum RunCommand {
                 Log.warning("reload: a new worker count takes effect at the next restart")
             }
             for w in next.warnings { Output.err(w.formatted(path: path)) }
-            for w in workers { w.post(.install(next.routing)) }
+            let board = monitor.board(for: next.routing)
+            for w in workers { w.post(.install(next.routing, board)) }
             Log.info("reloaded \(path): \(next.routing.endpoints.count) endpoints, \(next.routing.pools.count) pools, \(next.routing.rules.count) rules")
             return next
         }
@@ -128,11 +140,12 @@ enum RunCommand {
             w.notimp += a.notimp; w.dropped += a.dropped; w.tcpAccepted += a.tcpAccepted
             w.tcpRejectedAtLimit += a.tcpRejectedAtLimit; w.tcpIdleClosed += a.tcpIdleClosed; w.udpSendErrors += a.udpSendErrors
             x.upstreamQueries += b.upstreamQueries; x.answers += b.answers; x.timeouts += b.timeouts
+            x.retries += b.retries; x.allDownTries += b.allDownTries
             x.networkErrors += b.networkErrors; x.tcpRetries += b.tcpRetries; x.spoofedOrLate += b.spoofedOrLate
             x.malformedAnswers += b.malformedAnswers; x.servfails += b.servfails; x.deduplicated += b.deduplicated
             x.overCapacity += b.overCapacity
         }
         Log.info("counters: udp_queries=\(w.udpQueries) tcp_queries=\(w.tcpQueries) refused=\(w.refused) formerr=\(w.formerr) notimp=\(w.notimp) dropped=\(w.dropped) tcp_accepted=\(w.tcpAccepted) tcp_rejected_at_limit=\(w.tcpRejectedAtLimit) tcp_idle_closed=\(w.tcpIdleClosed) udp_send_errors=\(w.udpSendErrors)")
-        Log.info("counters: upstream_queries=\(x.upstreamQueries) answers=\(x.answers) timeouts=\(x.timeouts) network_errors=\(x.networkErrors) tcp_retries=\(x.tcpRetries) spoofed_or_late=\(x.spoofedOrLate) malformed_answers=\(x.malformedAnswers) servfail=\(x.servfails) deduplicated=\(x.deduplicated) over_capacity=\(x.overCapacity)")
+        Log.info("counters: upstream_queries=\(x.upstreamQueries) answers=\(x.answers) timeouts=\(x.timeouts) network_errors=\(x.networkErrors) tcp_retries=\(x.tcpRetries) spoofed_or_late=\(x.spoofedOrLate) malformed_answers=\(x.malformedAnswers) retries=\(x.retries) all_down_tries=\(x.allDownTries) servfail=\(x.servfails) deduplicated=\(x.deduplicated) over_capacity=\(x.overCapacity)")
     }
 }

@@ -120,7 +120,7 @@ struct ConfigTests {
         #expect(loaded.config.isolation?.value.nacls.first?.ingress.map(\.number) == [100, 200])
         // Each feature a later issue builds is named once, not accepted silently.
         let warned = loaded.warnings.map(\.message)
-        for feature in ["cache", "isolation", "control", "query_log", "health_check", "dot and doh"] {
+        for feature in ["cache", "isolation", "control", "query_log", "dot and doh"] {
             #expect(warned.contains { $0.hasPrefix(feature + " ") && $0.contains("not implemented yet") }, "\(feature)")
         }
     }
@@ -184,14 +184,26 @@ struct ConfigTests {
 
 @Suite("configuration warnings")
 struct ConfigWarningTests {
-    @Test func unbuiltPolicyWarns() {
-        let yaml = minimal.replacingOccurrences(of: "  - name: up\n", with: "  - name: up\n    policy: round-robin\n")
+    @Test func healthAndRetryDefaults() throws {
+        let yaml = minimal.replacingOccurrences(of: "  - name: up\n", with: "  - name: up\n    policy: round-robin\n    retry: { tries: 2, budget: 1s }\n    health_check: { healthy_rcodes: [NOERROR] }\n")
+            + "rules:\n  - { name: r, domain: corp.example, action: forward, pool: up }\n"
         guard case .success(let loaded) = ConfigLoader.load(text: yaml, path: "t.yaml") else {
             Issue.record("must load"); return
         }
-        #expect(loaded.warnings.map { $0.formatted(path: "t.yaml") } == [
-            "t.yaml:7: warning: pool policies other than first-available are not implemented yet; targets are tried in order",
-        ])
+        #expect(loaded.warnings.isEmpty)
+        let pool = loaded.routing.pools[0]
+        #expect(pool.policy == .roundRobin)
+        #expect(pool.retry == RetrySpec(tries: 2, budgetMilliseconds: 1000))
+        #expect(pool.healthCheck?.healthyRCodes == 1)
+        #expect(pool.healthCheck?.query?.name.description == "corp.example.")
+        #expect(pool.healthCheck?.query?.type.description == "SOA")
+    }
+
+    @Test func systemPoolProbesRootSOA() {
+        guard case .success(let loaded) = ConfigLoader.load(text: minimal, path: "t.yaml") else {
+            Issue.record("must load"); return
+        }
+        #expect(loaded.routing.pools[0].healthCheck?.query?.name == .root)
     }
 
     @Test func tcpAndWorkersAreBuilt() {

@@ -27,10 +27,25 @@ public protocol AnswerSink: AnyObject {
     func deliver(_ answer: UnsafeRawBufferPointer, to client: ClientRef)
 }
 
-/// Why a query got no answer from upstream, for counters and logs (per attempt outcomes,
-/// health and policies arrive with the pools issue).
-public enum AttemptOutcome: Int, CaseIterable, Sendable {
-    case answered, timeout, networkError, truncatedRetriedOverTCP
+/// What one try at a target came to: fed back to selection (RTT, failures in a row) and to
+/// health (a run of failures makes the target suspect), and counted per target.
+public enum AttemptOutcome: Int, CaseIterable, Sendable, CustomStringConvertible {
+    case answered, servfail, refused, timeout, networkError, malformed, truncated
+
+    public var description: String {
+        switch self {
+        case .answered: return "answered"
+        case .servfail: return "servfail"
+        case .refused: return "refused"
+        case .timeout: return "timeout"
+        case .networkError: return "network_error"
+        case .malformed: return "malformed"
+        case .truncated: return "truncated"
+        }
+    }
+
+    /// Outcomes that count against a target's health.
+    var isFailure: Bool { self == .servfail || self == .timeout || self == .networkError || self == .malformed }
 }
 
 /// Per-worker counters: plain integers written by one thread only, summed by readers.
@@ -40,23 +55,23 @@ public struct ExchangeCounters: Sendable {
     public var timeouts: UInt64 = 0
     public var networkErrors: UInt64 = 0
     public var tcpRetries: UInt64 = 0
+    /// Tries after the first (another target, after a failure).
+    public var retries: UInt64 = 0
     /// Answers that matched no outstanding query or failed the question check.
     public var spoofedOrLate: UInt64 = 0
     public var malformedAnswers: UInt64 = 0
+    /// SERVFAIL made by the gateway because every try failed.
     public var servfails: UInt64 = 0
+    /// Tries sent while no target of the pool was up or suspect.
+    public var allDownTries: UInt64 = 0
     /// Client queries joined to an identical question already in flight.
     public var deduplicated: UInt64 = 0
     public var overCapacity: UInt64 = 0
     public init() {}
 }
 
-/// Limits for the exchange, defaults chosen to keep a failed try within a client's patience
-/// (about one second in all).
+/// Limits for the exchange itself; retry timing is per pool (`RetrySpec`).
 public struct ExchangeSettings: Sendable {
-    /// How long one try waits for an answer before the next target is tried.
-    public var tryTimeoutNanos: UInt64 = 500_000_000
-    /// Tries per query, the first included (a timeout or network error moves to another target).
-    public var maxTries: Int = 2
     /// Queries in flight upstream per worker; past it, clients get SERVFAIL at once.
     public var maxInFlight: Int = 8192
     /// Connected UDP sockets per target and worker; each query picks one at random.

@@ -38,6 +38,8 @@ public final class Exchange {
     /// Question hash → request, for joining identical questions.
     private var inFlight: [UInt64: Int32] = [:]
     private var tcp: [TCPUpstream] = []
+    /// Round-robin position per pool of the current snapshot.
+    private var poolCursors: [Int] = []
     private var freeTCP: [Int32] = []
 
     private var answer = AnswerBuilder()
@@ -72,7 +74,7 @@ public final class Exchange {
 
     /// Installs a routing snapshot: socket sets are kept for targets that stay (same address
     /// and source), made for new ones, and retired — closed once idle — for removed ones.
-    public func install(_ table: RoutingTable) {
+    public func install(_ table: RoutingTable, board: HealthBoard) {
         var existing: [String: UpstreamTarget] = [:]
         if let old = snapshot {
             for perEndpoint in old.targets { for perPool in perEndpoint { for t in perPool { existing[key(t.address, t.source)] = t } } }
@@ -107,7 +109,8 @@ public final class Exchange {
                 }
             }
         }
-        snapshot = UpstreamSnapshot(table: table, targets: targets)
+        snapshot = UpstreamSnapshot(table: table, board: board, targets: targets)
+        poolCursors = Array(repeating: 0, count: table.pools.count)
     }
 
     private func key(_ a: SocketAddress, _ s: IPAddress?) -> String { "\(a)|\(s.map { "\($0)" } ?? "-")" }
@@ -169,25 +172,117 @@ public final class Exchange {
 
     // MARK: trying targets
 
-    /// Sends the request to the next target not yet tried (first-available order), or answers
-    /// SERVFAIL when tries or targets are exhausted.
+    /// Sends the request to the best target not yet tried, or answers SERVFAIL when the pool's
+    /// tries, targets or time budget are spent.
     private func tryNextTarget(_ r: Int32, now: UInt64) {
         while true {
             // Scalars only: holding a copy of the request would share its query buffer and make
             // the next write to it copy the buffer.
             let tries = requests[Int(r)].tries
-            let tried = requests[Int(r)].triedMask
-            let targetCount = requests[Int(r)].snapshot!.table.pools[requests[Int(r)].pool].targets.count
-            guard tries < settings.maxTries,
-                  let next = (0..<targetCount).first(where: { tried & (1 << UInt64(min($0, 63))) == 0 }) else {
+            let retry = requests[Int(r)].snapshot!.table.pools[requests[Int(r)].pool].retry
+            let elapsed = now - requests[Int(r)].started
+            guard tries < retry.tries, elapsed < UInt64(retry.budgetMilliseconds) * 1_000_000, let next = select(r) else {
                 fail(r)
                 return
             }
+            if tries > 0 { counters.retries += 1 }
             requests[Int(r)].tries += 1
             requests[Int(r)].triedMask |= 1 << UInt64(min(next, 63))
             requests[Int(r)].target = next
             if sendUDP(r, now: now) { return }
-            counters.networkErrors += 1
+            record(.networkError, request: r)
+        }
+    }
+
+    /// The target for the request's next try: among those not tried yet, the preferred tier
+    /// with a target up, chosen by the pool's policy; else the same among suspect targets; else,
+    /// with every target down, the one most recently healthy — down targets are still tried
+    /// before a client is told SERVFAIL.
+    private func select(_ r: Int32) -> Int? {
+        let snapshot = requests[Int(r)].snapshot!
+        let pool = requests[Int(r)].pool
+        let endpoint = requests[Int(r)].endpoint
+        let tried = requests[Int(r)].triedMask
+        let statuses = snapshot.board.statuses[pool]
+        let spec = snapshot.table.pools[pool]
+        @inline(__always) func untried(_ t: Int) -> Bool { tried & (1 << UInt64(min(t, 63))) == 0 }
+        for wanted in [HealthState.up, .suspect] {
+            for tier in snapshot.tiers[pool] {
+                var count = 0, weights = 0
+                var best = -1
+                var bestScore = UInt64.max
+                for t in tier where untried(t) && statuses[t].state == wanted {
+                    count += 1
+                    weights += spec.targets[t].weight
+                    let upstream = snapshot.targets[endpoint][pool][t]
+                    let score: UInt64
+                    switch spec.policy {
+                    case .fastest: score = upstream.srtt
+                    case .leastOutstanding: score = UInt64(upstream.inFlight)
+                    default: score = best < 0 ? 0 : UInt64.max
+                    }
+                    if score < bestScore { best = t; bestScore = score }
+                }
+                guard count > 0 else { continue }
+                switch spec.policy {
+                case .firstAvailable, .fastest, .leastOutstanding:
+                    return best
+                case .roundRobin:
+                    let k = poolCursors[pool] % count
+                    poolCursors[pool] &+= 1
+                    return nth(tier, k) { untried($0) && statuses[$0].state == wanted }
+                case .random:
+                    var pick = Int(arc4random_uniform(UInt32(max(1, weights))))
+                    for t in tier where untried(t) && statuses[t].state == wanted {
+                        pick -= spec.targets[t].weight
+                        if pick < 0 { return t }
+                    }
+                    return best
+                }
+            }
+        }
+        var best = -1
+        var bestSeen: UInt64 = 0
+        for t in spec.targets.indices where untried(t) {
+            let seen = statuses[t].lastSuccessNanos
+            if best < 0 || seen > bestSeen { best = t; bestSeen = seen }
+        }
+        guard best >= 0 else { return nil }
+        counters.allDownTries += 1
+        return best
+    }
+
+    private func nth(_ tier: [Int], _ k: Int, where ok: (Int) -> Bool) -> Int? {
+        var i = 0
+        for t in tier where ok(t) {
+            if i == k { return t }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Counts a try's outcome for its target and feeds health: a run of failures in this
+    /// worker's traffic asks the monitor to probe the target now.
+    private func record(_ outcome: AttemptOutcome, request r: Int32, now: UInt64 = 0) {
+        let snapshot = requests[Int(r)].snapshot!
+        let pool = requests[Int(r)].pool, t = requests[Int(r)].target
+        let upstream = snapshot.targets[requests[Int(r)].endpoint][pool][t]
+        upstream.outcomes[outcome.rawValue] &+= 1
+        switch outcome {
+        case .timeout: counters.timeouts += 1
+        case .networkError: counters.networkErrors += 1
+        case .malformed: counters.malformedAnswers += 1
+        default: break
+        }
+        if outcome.isFailure {
+            upstream.consecutiveFailures += 1
+            let threshold = max(2, snapshot.table.pools[pool].healthCheck?.fall ?? 2)
+            if upstream.consecutiveFailures == threshold, snapshot.board.statuses[pool][t].state == .up {
+                snapshot.board.requestProbe(pool: pool, target: t)
+            }
+        } else if outcome == .answered {
+            upstream.consecutiveFailures = 0
+            if now > requests[Int(r)].tryStarted { upstream.recordRTT(now - requests[Int(r)].tryStarted) }
         }
     }
 
@@ -220,10 +315,22 @@ public final class Exchange {
         return true
     }
 
+    /// Starts the try's clock: its timeout follows the target's smoothed RTT (SRTT + 4 × RTTVAR,
+    /// as RFC 6298 does for TCP) within the pool's bounds, and never runs past the budget.
     private func armTimer(_ r: Int32, now: UInt64) {
+        let snapshot = requests[Int(r)].snapshot!
+        let pool = requests[Int(r)].pool
+        let retry = snapshot.table.pools[pool].retry
+        let upstream = snapshot.targets[requests[Int(r)].endpoint][pool][requests[Int(r)].target]
+        let low = UInt64(retry.minTryTimeoutMilliseconds) * 1_000_000
+        let high = UInt64(retry.maxTryTimeoutMilliseconds) * 1_000_000
+        var timeout = upstream.srtt == 0 ? high : min(high, max(low, upstream.srtt + 4 * upstream.rttvar))
+        let budgetEnd = requests[Int(r)].started + UInt64(retry.budgetMilliseconds) * 1_000_000
+        if budgetEnd > now { timeout = min(timeout, budgetEnd - now) }
+        requests[Int(r)].tryStarted = now
         requests[Int(r)].timerGeneration &+= 1
         let id = Self.timerKind << 56 | UInt64(requests[Int(r)].timerGeneration) << 24 | UInt64(r)
-        loop.schedule(at: now + settings.tryTimeoutNanos, id: id)
+        loop.schedule(at: now + timeout, id: id)
     }
 
     /// A random socket of the target's set, opening the set on first use and replacing a socket
@@ -296,16 +403,27 @@ public final class Exchange {
         }
         while true {
             let n = dnsb_recv_batch(fd, receive, UInt32(Self.batch))
-            if n <= 0 {
-                // ECONNREFUSED here is an ICMP error for some earlier datagram on this socket; the
-                // try it belonged to times out and moves on, so nothing more is needed.
-                return
+            if n < 0, errno == ECONNREFUSED {
+                refused(slot: slot, now: now)
+                continue
             }
+            if n <= 0 { return }
             for i in 0..<Int(n) {
                 let p = UnsafeRawBufferPointer(start: receive[i].buffer, count: receive[i].length)
                 handleUDPAnswer(p, slot: slot, now: now)
             }
             if n < Self.batch { return }
+        }
+    }
+
+    /// ICMP port unreachable came back on this socket: nothing listens at the target. Every try
+    /// waiting on the socket fails now instead of at its timeout.
+    private func refused(slot: Int32, now: UInt64) {
+        for i in requests.indices where requests[i].active && requests[i].socketSlot == slot {
+            let r = Int32(i)
+            releaseTry(r)
+            record(.networkError, request: r)
+            tryNextTarget(r, now: now)
         }
     }
 
@@ -322,11 +440,37 @@ public final class Exchange {
         guard same else { counters.spoofedOrLate += 1; return }
         releaseTry(r)
         if WireHeader.flags(p) & 0x0200 != 0 {
+            record(.truncated, request: r)
             counters.tcpRetries += 1
             startTCP(r, now: now)
             return
         }
+        answered(r, answer: p, info: info, now: now)
+    }
+
+    /// An answer passed every check. SERVFAIL and REFUSED mean this target could not help:
+    /// another target is tried while tries and budget remain; otherwise the answer stands.
+    private func answered(_ r: Int32, answer p: UnsafeRawBufferPointer, info: PacketInfo, now: UInt64) {
+        let rcode = WireHeader.header(p).rcodeLow
+        if rcode == UInt8(RCode.servFail.rawValue) || rcode == UInt8(RCode.refused.rawValue) {
+            record(rcode == UInt8(RCode.servFail.rawValue) ? .servfail : .refused, request: r, now: now)
+            if canRetry(r, now: now) {
+                closeTCP(of: r)
+                tryNextTarget(r, now: now)
+                return
+            }
+        } else {
+            record(.answered, request: r, now: now)
+        }
         complete(r, answer: p, info: info)
+    }
+
+    private func canRetry(_ r: Int32, now: UInt64) -> Bool {
+        let retry = requests[Int(r)].snapshot!.table.pools[requests[Int(r)].pool].retry
+        let targets = requests[Int(r)].snapshot!.table.pools[requests[Int(r)].pool].targets.count
+        let tried = requests[Int(r)].triedMask.nonzeroBitCount
+        return requests[Int(r)].tries < retry.tries && tried < targets
+            && now - requests[Int(r)].started < UInt64(retry.budgetMilliseconds) * 1_000_000
     }
 
     /// Forgets the outstanding UDP try of a request (answered, timed out, or moved to TCP).
@@ -347,7 +491,7 @@ public final class Exchange {
         let r = Int32(truncatingIfNeeded: id & 0xFF_FFFF)
         let generation = UInt32(truncatingIfNeeded: (id >> 24) & 0xFFFF_FFFF)
         guard Int(r) < requests.count, requests[Int(r)].active, requests[Int(r)].timerGeneration == generation else { return }
-        counters.timeouts += 1
+        record(.timeout, request: r)
         releaseTry(r)
         closeTCP(of: r)
         tryNextTarget(r, now: now)
@@ -432,7 +576,7 @@ public final class Exchange {
     private func startTCP(_ r: Int32, now: UInt64) {
         let target = requests[Int(r)].snapshot!.targets[requests[Int(r)].endpoint][requests[Int(r)].pool][requests[Int(r)].target]
         guard let fd = try? Sockets.tcpConnect(to: target.address, from: target.source) else {
-            counters.networkErrors += 1
+            record(.networkError, request: r)
             tryNextTarget(r, now: now)
             return
         }
@@ -443,7 +587,7 @@ public final class Exchange {
             close(fd)
             tcp[Int(slot)].fd = -1
             freeTCP.append(slot)
-            counters.networkErrors += 1
+            record(.networkError, request: r)
             tryNextTarget(r, now: now)
             return
         }
@@ -460,7 +604,7 @@ public final class Exchange {
                 try? loop.modify(tcp[Int(slot)].fd, events: EventLoop.readable, token: Self.tcpTokenKind << 56 | UInt64(slot))
             }
         case .failed:
-            counters.networkErrors += 1
+            record(.networkError, request: r)
             closeTCP(of: r)
             tryNextTarget(r, now: now)
         case .message(let bytes):
@@ -472,12 +616,12 @@ public final class Exchange {
                 return same ? info : nil
             }
             guard let info = valid else {
-                counters.malformedAnswers += 1
+                record(.malformed, request: r)
                 closeTCP(of: r)
                 tryNextTarget(r, now: now)
                 return
             }
-            bytes.withUnsafeBytes { complete(r, answer: $0, info: info) }
+            bytes.withUnsafeBytes { answered(r, answer: $0, info: info, now: now) }
         }
     }
 
@@ -532,6 +676,7 @@ struct Request {
     var timerGeneration: UInt32 = 0
     var firstWaiter: Int32 = -1
     var started: UInt64 = 0
+    var tryStarted: UInt64 = 0
 
     init() { query.reserveCapacity(512) }
 

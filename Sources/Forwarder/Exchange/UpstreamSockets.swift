@@ -15,6 +15,24 @@ final class UpstreamTarget {
     /// Requests in flight through this target; a retired target closes its sockets at zero.
     var inFlight = 0
     var retired = false
+    /// Smoothed RTT and its variation (RFC 6298 weights), nanoseconds; 0 before a sample.
+    var srtt: UInt64 = 0
+    var rttvar: UInt64 = 0
+    /// Failed tries in a row, from this worker's traffic.
+    var consecutiveFailures = 0
+    /// Tries by outcome, indexed by `AttemptOutcome.rawValue`.
+    var outcomes = [UInt64](repeating: 0, count: AttemptOutcome.allCases.count)
+
+    func recordRTT(_ sample: UInt64) {
+        if srtt == 0 {
+            srtt = sample
+            rttvar = sample / 2
+        } else {
+            let delta = sample > srtt ? sample - srtt : srtt - sample
+            rttvar = (3 * rttvar + delta) / 4
+            srtt = (7 * srtt + sample) / 8
+        }
+    }
 
     init(address: SocketAddress, source: IPAddress?) {
         self.address = address
@@ -30,16 +48,22 @@ struct UpstreamSocket {
     var target: UpstreamTarget?
 }
 
-/// What the exchange keeps per routing snapshot: the snapshot and, for every pool, its targets'
-/// socket sets (shared with the previous snapshot where target and source are unchanged).
+/// What the exchange keeps per routing snapshot: the snapshot, the health board, each pool's
+/// tiers, and for every pool its targets' socket sets (shared with the previous snapshot where
+/// target and source are unchanged).
 public final class UpstreamSnapshot {
     public let table: RoutingTable
+    let board: HealthBoard
+    /// `tiers[pool]`: target indices by priority, preferred tier first.
+    let tiers: [[[Int]]]
     /// `targets[endpoint][pool][target]`: the socket set used when that endpoint's query goes to
     /// that target — sets differ only by source address (the endpoint's `source_addresses`).
     let targets: [[[UpstreamTarget]]]
 
-    init(table: RoutingTable, targets: [[[UpstreamTarget]]]) {
+    init(table: RoutingTable, board: HealthBoard, targets: [[[UpstreamTarget]]]) {
         self.table = table
+        self.board = board
         self.targets = targets
+        tiers = table.pools.map(\.tiers)
     }
 }

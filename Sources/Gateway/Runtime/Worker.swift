@@ -19,8 +19,8 @@ struct RuntimeSettings: Sendable {
 
 /// What the main thread asks of a worker, through its mailbox and a wake-up.
 enum WorkerCommand: Sendable {
-    /// Swap in a new routing snapshot (SIGHUP).
-    case install(RoutingTable)
+    /// Swap in a new routing snapshot and its health board (SIGHUP).
+    case install(RoutingTable, HealthBoard)
     /// Stop accepting, answer what is in flight, then end the loop (SIGTERM).
     case drain
 }
@@ -81,7 +81,7 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
     private let tcpScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16_384, alignment: 16)
     private var reply = AnswerBuilder()
 
-    init(index: Int, table: RoutingTable, settings: RuntimeSettings) throws(SystemError) {
+    init(index: Int, table: RoutingTable, board: HealthBoard, settings: RuntimeSettings) throws(SystemError) {
         self.index = index
         self.table = table
         self.settings = settings
@@ -90,7 +90,7 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         receive = .allocate(capacity: Self.batch)
         receiveBuffers = .allocate(byteCount: Self.batch * Self.queryCapacity, alignment: 16)
         exchange = Exchange(loop: loop, sink: self, settings: settings.exchange)
-        exchange.install(table)
+        exchange.install(table, board: board)
     }
 
     deinit {
@@ -165,9 +165,9 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         }
         for command in commands {
             switch command {
-            case .install(let t):
+            case .install(let t, let board):
                 table = t
-                exchange.install(t)
+                exchange.install(t, board: board)
             case .drain:
                 startDraining()
             }
@@ -385,8 +385,9 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         for c in clients.indices where clients[c].fd >= 0 && clients[c].pendingAnswers == 0 && !clients[c].hasOutput {
             closeClient(Int32(c))
         }
-        // Never wait longer than every try of a query could take.
-        let limit = settings.exchange.tryTimeoutNanos * UInt64(settings.exchange.maxTries) + 500_000_000
+        // Never wait longer than a query's whole budget could take.
+        let budget = table.pools.map { $0.retry.budgetMilliseconds + $0.retry.maxTryTimeoutMilliseconds }.max() ?? 1000
+        let limit = UInt64(budget) * 1_000_000 + 500_000_000
         loop.schedule(at: monotonicNanos() + limit, id: Self.drainTimerKind << 56)
     }
 }
