@@ -38,6 +38,8 @@ int dnsb_accept(int fd, struct sockaddr *address, socklen_t *length) {
     return accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
+int dnsb_accept_blocking(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
+
 #define DNSB_BATCH_MAX 64
 
 /// Points one mmsghdr per slot at the slot's buffer and address; `receiving` decides whether the

@@ -11,6 +11,8 @@ enum Commands {
       check [--config PATH]      validate the configuration; print every problem as PATH:LINE: message
       explain NAME [TYPE] [--endpoint NAME] [--config PATH] [--json]
                                  show which rule, pool and targets would handle NAME, and why
+      status [--socket PATH] [--json]
+                                 the running gateway's pools, target health and RTT, counters
       version                    print the version and the linked library versions
       help [COMMAND]             show this help, or a command's
 
@@ -29,6 +31,7 @@ enum Commands {
             case "run": return try RunCommand.run(rest)
             case "check": return try CheckCommand.run(rest)
             case "explain": return try ExplainCommand.run(rest)
+            case "status": return try StatusCommand.run(rest)
             case "version", "--version": return try VersionCommand.run(rest)
             case "help", "--help", "-h":
                 if let topic = rest.first, let text = help(for: topic) { Output.out(text) } else { Output.out(usage) }
@@ -48,6 +51,7 @@ enum Commands {
         case "run": return RunCommand.help
         case "check": return CheckCommand.help
         case "explain": return ExplainCommand.help
+        case "status": return StatusCommand.help
         case "version": return VersionCommand.help
         default: return nil
         }

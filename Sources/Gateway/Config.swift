@@ -16,6 +16,9 @@ struct GatewayConfig {
     var control: Located<ControlConfig>?
     var queryLog: Located<QueryLogConfig>?
     var tcp = TCPConfig()
+    /// Where `run` serves status for `dnsbridge status` and `explain` (until the control API).
+    var statusSocket = GatewayConfig.defaultStatusSocket
+    static let defaultStatusSocket = "/run/dnsbridge/status.sock"
 }
 
 /// Client TCP limits (RFC 7766 §6.2): close idle connections, cap how many are open.

@@ -73,6 +73,9 @@ enum ConfigLoader {
             c.workers = Located(value: v, line: n.line)
         }
         if let n = m["tcp"], let v = r.readTCP(n) { c.tcp = v }
+        if let n = m["status_socket"], let v = r.string(n, what: "status_socket") {
+            if v.hasPrefix("/") { c.statusSocket = v } else { r.diagnostics.error(n.line, "status_socket must be an absolute path") }
+        }
         if let n = m["endpoints"] {
             c.endpoints = r.list(n, what: "endpoints") { r, item in r.readEndpoint(item) } ?? []
         }

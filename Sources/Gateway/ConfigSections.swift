@@ -6,7 +6,7 @@ import NetIsolation
 /// Readers for each section of the file. Each records its problems in the reader and returns
 /// what it could make sense of; cross-references between sections are checked in `ConfigLoader`.
 extension ConfigReader {
-    static let topLevelKeys = ["endpoints", "pools", "rules", "cache", "isolation", "control", "query_log", "workers", "tcp"]
+    static let topLevelKeys = ["endpoints", "pools", "rules", "cache", "isolation", "control", "query_log", "workers", "tcp", "status_socket"]
 
     mutating func readEndpoint(_ node: YAMLNode) -> EndpointConfig? {
         guard let m = mapping(node, what: "endpoint",

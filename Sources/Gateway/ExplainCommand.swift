@@ -9,7 +9,8 @@ enum ExplainCommand {
 
     Show, for each endpoint (or the one named), every suffix of NAME that was considered
     with the rules found there, the rule that wins (the most specific one that applies to
-    the endpoint), its action, and the pool and targets that would answer.
+    the endpoint), its action, and the pool and targets that would answer — with each
+    target's live health when a gateway runs with this configuration's status_socket.
 
     options:
       --endpoint NAME   explain for this endpoint only
@@ -50,7 +51,8 @@ enum ExplainCommand {
             endpoints = [e]
         }
         let explanations = endpoints.map { table.explain(name, type: type, endpoint: $0) }
-        let renderer = ExplainRenderer(table: table)
+        let live = try? StatusServer.fetch(path: loaded.config.statusSocket).get()
+        let renderer = ExplainRenderer(table: table, live: live)
         Output.out(args.flags.contains("json") ? renderer.json(explanations) : renderer.text(explanations))
         return 0
     }

@@ -6,6 +6,8 @@ import Foundation
 /// facts; the JSON shape is stable for scripts.
 struct ExplainRenderer {
     let table: RoutingTable
+    /// Live health from the running gateway, when one answered on the status socket.
+    let live: StatusReport?
 
     func text(_ explanations: [Explanation]) -> String {
         var out: [String] = []
@@ -39,8 +41,12 @@ struct ExplainRenderer {
             for t in pool.targets {
                 var line = "  target:  \(t.address) \(t.transport.rawValue) weight \(t.weight) priority \(t.priority)"
                 if let n = t.tlsName { line += " tls_name \(n)" }
+                if let h = live?.target(pool: pool.name, address: t.address.description) {
+                    line += ", \(h.state)" + (h.srtt_ms.map { ", srtt \(StatusCommand.format($0)) ms" } ?? "")
+                }
                 out.append(line)
             }
+            if live == nil { out.append("  health:  not live (no running gateway answered on the status socket)") }
         }
         return out.joined(separator: "\n")
     }
@@ -98,6 +104,9 @@ struct ExplainRenderer {
         var tls_name: String?
         var weight: Int
         var priority: Int
+        /// From the running gateway; absent when none answered.
+        var state: String?
+        var srtt_ms: Double?
     }
 
     func json(_ explanations: [Explanation]) -> String {
@@ -113,14 +122,12 @@ struct ExplainRenderer {
                 reason: x.reason.rawValue,
                 action: x.reason == .forwardRule ? "forward" : "system",
                 pool: JSONPool(name: pool.name, policy: pool.policy.rawValue, targets: pool.targets.map {
-                    JSONTarget(address: $0.address.description, transport: $0.transport.rawValue, tls_name: $0.tlsName,
-                               weight: $0.weight, priority: $0.priority)
+                    let h = live?.target(pool: pool.name, address: $0.address.description)
+                    return JSONTarget(address: $0.address.description, transport: $0.transport.rawValue, tls_name: $0.tlsName,
+                                      weight: $0.weight, priority: $0.priority, state: h?.state, srtt_ms: h?.srtt_ms)
                 }))
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(["explanations": values])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return JSONText.pretty(["explanations": values])
     }
 
     private func jsonRule(_ index: Int, applies: Bool) -> JSONRule {

@@ -58,6 +58,18 @@ enum RunCommand {
         }
         let monitorThread = WorkerThreads.start(monitor)
         let threads = workers.map(WorkerThreads.start)
+        let status: StatusServer?
+        switch StatusServer.open(path: loaded.config.statusSocket,
+                                 state: .init(path: path, routing: loaded.routing, board: board, generation: 1,
+                                              loadedUnix: Int(time(nil))),
+                                 workers: workers) {
+        case .success(let server):
+            status = server
+            _ = WorkerThreads.start(server)
+        case .failure(let error):
+            status = nil
+            Log.warning("status socket unavailable (\(error)); `dnsbridge status` will not reach this gateway")
+        }
         logStart(loaded, settings: settings)
         Notify.ready()
 
@@ -67,7 +79,16 @@ enum RunCommand {
             switch signal {
             case SIGHUP:
                 Notify.reloading()
-                current = reload(current, path: path, workers: workers, monitor: monitor)
+                let next = reload(current, path: path, workers: workers, monitor: monitor)
+                if let (loaded, board) = next {
+                    current = loaded
+                    status?.state.withLock {
+                        $0.routing = loaded.routing
+                        $0.board = board
+                        $0.generation += 1
+                        $0.loadedUnix = Int(time(nil))
+                    }
+                }
                 Notify.ready()
             case SIGTERM, SIGINT:
                 Log.info("stopping: answering queries in flight")
@@ -76,6 +97,7 @@ enum RunCommand {
                 for t in threads { WorkerThreads.join(t) }
                 monitor.stop()
                 WorkerThreads.join(monitorThread)
+                status?.stop()
                 logCounters(workers)
                 Log.info("stopped")
                 return 0
@@ -93,19 +115,20 @@ enum RunCommand {
     }
 
     /// Loads the file again; installs it in every worker only when it is valid and needs no new
-    /// sockets. Returns the configuration now in force.
-    static func reload(_ current: LoadedConfig, path: String, workers: [Worker], monitor: HealthMonitor) -> LoadedConfig {
+    /// sockets. Returns the new configuration and its health board, or nil when the old stays.
+    static func reload(_ current: LoadedConfig, path: String, workers: [Worker],
+                       monitor: HealthMonitor) -> (LoadedConfig, HealthBoard)? {
         switch ConfigLoader.load(path: path) {
         case .failure(let error):
             Log.error("reload rejected; the previous configuration stays in force:")
             for line in error.lines { Output.err(line) }
-            return current
+            return nil
         case .success(let next):
             let before = current.routing.endpoints.map { "\($0.name)=\($0.addresses)" }
             let after = next.routing.endpoints.map { "\($0.name)=\($0.addresses)" }
             guard before == after else {
                 Log.error("reload rejected: endpoints or their addresses changed, which needs new sockets; restart dnsbridge to apply. The previous configuration stays in force.")
-                return current
+                return nil
             }
             if runtimeSettings(next.config).workers != workers.count {
                 Log.warning("reload: a new worker count takes effect at the next restart")
@@ -114,7 +137,7 @@ enum RunCommand {
             let board = monitor.board(for: next.routing)
             for w in workers { w.post(.install(next.routing, board)) }
             Log.info("reloaded \(path): \(next.routing.endpoints.count) endpoints, \(next.routing.pools.count) pools, \(next.routing.rules.count) rules")
-            return next
+            return (next, board)
         }
     }
 
@@ -132,19 +155,8 @@ enum RunCommand {
     }
 
     static func logCounters(_ workers: [Worker]) {
-        var w = WorkerCounters()
-        var x = ExchangeCounters()
-        for worker in workers {
-            guard let (a, b) = worker.finalCounters.withLock({ $0 }) else { continue }
-            w.udpQueries += a.udpQueries; w.tcpQueries += a.tcpQueries; w.refused += a.refused; w.formerr += a.formerr
-            w.notimp += a.notimp; w.dropped += a.dropped; w.tcpAccepted += a.tcpAccepted
-            w.tcpRejectedAtLimit += a.tcpRejectedAtLimit; w.tcpIdleClosed += a.tcpIdleClosed; w.udpSendErrors += a.udpSendErrors
-            x.upstreamQueries += b.upstreamQueries; x.answers += b.answers; x.timeouts += b.timeouts
-            x.retries += b.retries; x.allDownTries += b.allDownTries
-            x.networkErrors += b.networkErrors; x.tcpRetries += b.tcpRetries; x.spoofedOrLate += b.spoofedOrLate
-            x.malformedAnswers += b.malformedAnswers; x.servfails += b.servfails; x.deduplicated += b.deduplicated
-            x.overCapacity += b.overCapacity
-        }
+        let total = WorkerSnapshot.sum(workers.map { w in w.published.withLock { $0 } })
+        let w = total.counters, x = total.exchange
         Log.info("counters: udp_queries=\(w.udpQueries) tcp_queries=\(w.tcpQueries) refused=\(w.refused) formerr=\(w.formerr) notimp=\(w.notimp) dropped=\(w.dropped) tcp_accepted=\(w.tcpAccepted) tcp_rejected_at_limit=\(w.tcpRejectedAtLimit) tcp_idle_closed=\(w.tcpIdleClosed) udp_send_errors=\(w.udpSendErrors)")
         Log.info("counters: upstream_queries=\(x.upstreamQueries) answers=\(x.answers) timeouts=\(x.timeouts) network_errors=\(x.networkErrors) tcp_retries=\(x.tcpRetries) spoofed_or_late=\(x.spoofedOrLate) malformed_answers=\(x.malformedAnswers) retries=\(x.retries) all_down_tries=\(x.allDownTries) servfail=\(x.servfails) deduplicated=\(x.deduplicated) over_capacity=\(x.overCapacity)")
     }

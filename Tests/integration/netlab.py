@@ -66,6 +66,7 @@ app     IN A   198.18.20.1
 
 GATEWAY_CONFIG = """workers: 2
 tcp: {{ idle_timeout: 1s, max_connections: 20 }}
+status_socket: "{status_socket}"
 endpoints:
   - name: from-onprem
     direction: inbound
@@ -218,10 +219,23 @@ class Lab:
         self.nsd("vpcdns", ["198.18.2.2"], {"cloud.internal": CLOUD_ZONE, "public.corp.example": PUBLIC_ZONE})
         return self
 
+    @property
+    def status_socket(self):
+        return os.path.join(self.dir, "status.sock")
+
+    @property
+    def config_path(self):
+        return os.path.join(self.dir, "dnsbridge.yaml")
+
+    def status(self):
+        """The running gateway's status report, through `dnsbridge status --json`."""
+        r = run([DNSBRIDGE, "status", "--socket", self.status_socket, "--json"])
+        return json.loads(r.stdout)
+
     def write_config(self, extra_rules=""):
         path = os.path.join(self.dir, "dnsbridge.yaml")
         with open(path, "w") as f:
-            f.write(GATEWAY_CONFIG.format(extra_rules=extra_rules))
+            f.write(GATEWAY_CONFIG.format(extra_rules=extra_rules, status_socket=self.status_socket))
         return path
 
     def start_gateway(self, extra_rules="", env=None):

@@ -7,8 +7,9 @@ For each query it first sends forgeries, then the genuine answer 50 ms later:
   - from another port (5353), with the right ID                 (answer 198.18.66.67)
   - the genuine answer                                          (answer 198.18.66.1)
 A gateway that accepts anything but the last is wrong. A TXT query instead gets one honest
-answer naming the address it came from (to check `source_addresses`). Serves at most MAX
-queries, then exits.
+answer naming the address it came from (to check `source_addresses`), and an SOA query (the
+gateway's health probe) a plain NOERROR that does not count. Serves at most MAX queries, then
+exits.
 """
 import socket
 import sys
@@ -40,9 +41,14 @@ def answer(q, ip, qid=None, name=None):
     return r.to_wire()
 
 
-for _ in range(limit):
+served = 0
+while served < limit:
     data, peer = main.recvfrom(4096)
     q = dns.message.from_wire(data)
+    if q.question[0].rdtype == dns.rdatatype.SOA:
+        main.sendto(dns.message.make_response(q).to_wire(), peer)
+        continue
+    served += 1
     if q.question[0].rdtype == dns.rdatatype.TXT:
         r = dns.message.make_response(q)
         r.answer.append(dns.rrset.from_text(q.question[0].name, 0, "IN", "TXT", f'"{peer[0]}"'))

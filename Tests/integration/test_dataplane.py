@@ -151,6 +151,23 @@ class ForwardingTests(LabTestCase):
         finally:
             spoofer.terminate()
 
+    def test_status_and_live_explain(self):
+        self.lab.short("vclient", VPC_ENDPOINT, "www.corp.example")
+        time.sleep(1.2)  # workers publish their counts every second
+        report = self.lab.status()
+        pools = {p["name"]: p for p in report["pools"]}
+        dc1 = pools["onprem-dc"]["targets"][0]
+        self.assertEqual(dc1["address"], "198.18.1.53:53")
+        self.assertEqual(dc1["state"], "up")
+        self.assertGreater(dc1["outcomes"]["answered"], 0)
+        self.assertIsNotNone(dc1["probe_rtt_ms"])
+        self.assertGreater(report["counters"]["upstream_queries"], 0)
+        text = netlab.run([netlab.DNSBRIDGE, "status", "--socket", self.lab.status_socket]).stdout
+        self.assertRegex(text, r"198\.18\.1\.53:53\s+up")
+        explained = netlab.run([netlab.DNSBRIDGE, "explain", "www.corp.example", "--endpoint", "from-vpc",
+                                "--config", self.lab.config_path]).stdout
+        self.assertRegex(explained, r"target:  198\.18\.1\.53:53 do53 weight 1 priority 0, up")
+
     def test_zz_sigterm_exits_zero_with_counts(self):
         self.assertEqual(self.lab.stop_gateway(), 0)
         c = counters(self.lab.gateway_output())

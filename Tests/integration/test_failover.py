@@ -52,6 +52,9 @@ class FailoverTests(unittest.TestCase):
         start = time.monotonic()
         time.sleep(5)
         fail()
+        time.sleep(max(0, 10 - (time.monotonic() - start)))
+        dc1 = lab.status()["pools"][0]["targets"][0]
+        self.assertEqual((dc1["address"], dc1["state"]), ("198.18.1.53:53", "down"))
         time.sleep(max(0, 12 - (time.monotonic() - start)))
         restore()
         restored = time.monotonic()

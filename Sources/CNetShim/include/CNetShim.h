@@ -32,6 +32,8 @@ int dnsb_eventfd(void);
 
 /// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (needs _GNU_SOURCE).
 int dnsb_accept(int fd, struct sockaddr *address, socklen_t *length);
+/// accept4 with SOCK_CLOEXEC only, for the blocking status socket.
+int dnsb_accept_blocking(int fd);
 
 /// One datagram slot of a batch: buffer, its capacity, the length received or to send, and the
 /// peer address.

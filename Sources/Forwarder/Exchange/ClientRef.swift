@@ -81,3 +81,19 @@ public struct ExchangeSettings: Sendable {
 
     public init() {}
 }
+
+/// One worker's view of one target, for `dnsbridge status`.
+public struct TargetStats: Sendable {
+    public var srttNanos: UInt64 = 0
+    public var outstanding = 0
+    /// Tries by outcome, indexed by `AttemptOutcome.rawValue`.
+    public var outcomes = [UInt64](repeating: 0, count: AttemptOutcome.allCases.count)
+    public init() {}
+
+    /// Sums two workers' views (the slower RTT wins: it is the one clients feel).
+    public mutating func add(_ other: TargetStats) {
+        srttNanos = max(srttNanos, other.srttNanos)
+        outstanding += other.outstanding
+        for i in outcomes.indices { outcomes[i] += other.outcomes[i] }
+    }
+}

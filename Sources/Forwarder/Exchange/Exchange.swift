@@ -115,6 +115,30 @@ public final class Exchange {
 
     private func key(_ a: SocketAddress, _ s: IPAddress?) -> String { "\(a)|\(s.map { "\($0)" } ?? "-")" }
 
+    // MARK: visibility
+
+    /// What this worker knows of each target, by `pool/address`: smoothed RTT, queries
+    /// outstanding, and tries by outcome. Called on the worker's own thread.
+    public func targetStats() -> [String: TargetStats] {
+        guard let snapshot else { return [:] }
+        var out: [String: TargetStats] = [:]
+        for (p, pool) in snapshot.table.pools.enumerated() {
+            for (t, target) in pool.targets.enumerated() {
+                var seen = Set<ObjectIdentifier>()
+                var stats = TargetStats()
+                for perEndpoint in snapshot.targets {
+                    let u = perEndpoint[p][t]
+                    guard seen.insert(ObjectIdentifier(u)).inserted else { continue }
+                    stats.srttNanos = max(stats.srttNanos, u.srtt)
+                    stats.outstanding += u.inFlight
+                    for (i, n) in u.outcomes.enumerated() { stats.outcomes[i] += n }
+                }
+                out["\(pool.name)/\(target.address)"] = stats
+            }
+        }
+        return out
+    }
+
     // MARK: submitting
 
     /// Forwards a client query (already checked by `PacketScan`) to `pool`, or joins an identical

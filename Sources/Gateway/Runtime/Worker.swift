@@ -49,6 +49,7 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
     static let tcpClientKind: UInt64 = 0x03
     static let idleTimerKind: UInt64 = 0x02
     static let drainTimerKind: UInt64 = 0x03
+    static let publishTimerKind: UInt64 = 0x04
 
     let index: Int
     let loop: EventLoop
@@ -56,7 +57,9 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
     private(set) var table: RoutingTable
     private var exchange: Exchange!
     let mailbox = Mutex<[WorkerCommand]>([])
-    let finalCounters = Mutex<(WorkerCounters, ExchangeCounters)?>(nil)
+    /// Counters and target views, copied out every second (and at exit) for `status`: readers
+    /// never touch the worker's own state.
+    let published = Mutex(WorkerSnapshot())
 
     private struct Listener {
         var fd: Int32
@@ -123,8 +126,14 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
 
     /// The thread body.
     func run() {
+        loop.schedule(at: monotonicNanos() + 1_000_000_000, id: Self.publishTimerKind << 56)
         loop.run(self)
-        finalCounters.withLock { $0 = (counters, exchange.counters) }
+        publish()
+    }
+
+    private func publish() {
+        let snapshot = WorkerSnapshot(counters: counters, exchange: exchange.counters, targets: exchange.targetStats())
+        published.withLock { $0 = snapshot }
     }
 
     func post(_ command: WorkerCommand) {
@@ -153,6 +162,9 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         case Exchange.timerKind: exchange.timerFired(id: id, now: now)
         case Self.idleTimerKind: idleCheck(Int32(truncatingIfNeeded: id & 0xFF_FFFF), generation: UInt32(truncatingIfNeeded: (id >> 24) & 0xFFFF_FFFF), now: now)
         case Self.drainTimerKind: loop.stop()
+        case Self.publishTimerKind:
+            publish()
+            loop.schedule(at: now + 1_000_000_000, id: Self.publishTimerKind << 56)
         default: break
         }
     }
@@ -390,6 +402,13 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         let limit = UInt64(budget) * 1_000_000 + 500_000_000
         loop.schedule(at: monotonicNanos() + limit, id: Self.drainTimerKind << 56)
     }
+}
+
+/// What a worker publishes for readers on other threads.
+struct WorkerSnapshot: Sendable {
+    var counters = WorkerCounters()
+    var exchange = ExchangeCounters()
+    var targets: [String: TargetStats] = [:]
 }
 
 /// A listener that could not be opened, named by endpoint and address.

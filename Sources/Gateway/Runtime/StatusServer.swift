@@ -1,0 +1,163 @@
+import CNetShim
+import EventIO
+import Forwarder
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves `StatusReport` JSON on a local unix socket, one report per connection, on a thread of
+/// its own (never a data-path thread). Stands in for the control API until that exists.
+final class StatusServer: ThreadBody, @unchecked Sendable {
+    struct State: Sendable {
+        var path: String
+        var routing: RoutingTable
+        var board: HealthBoard
+        var generation: Int
+        var loadedUnix: Int
+    }
+
+    let path: String
+    private let fd: Int32
+    private let workers: [Worker]
+    private let started = monotonicNanos()
+    let state: Mutex<State>
+    private let stopping = Atomic<Bool>(false)
+
+    /// Binds the socket (replacing a stale one, creating its folder); nil with a reason when
+    /// that is not possible — the gateway then runs without it.
+    static func open(path: String, state: State, workers: [Worker]) -> Result<StatusServer, SystemError> {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { mkdir(folder, 0o755) }
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return .failure(SystemError(call: "socket(AF_UNIX)", errno: errno)) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            return .failure(SystemError(call: "bind(\(path))", errno: ENAMETOOLONG))
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            let e = errno
+            close(fd)
+            return .failure(SystemError(call: "bind(\(path))", errno: e))
+        }
+        chmod(path, 0o660)
+        return .success(StatusServer(path: path, fd: fd, state: state, workers: workers))
+    }
+
+    private init(path: String, fd: Int32, state: State, workers: [Worker]) {
+        self.path = path
+        self.fd = fd
+        self.state = Mutex(state)
+        self.workers = workers
+    }
+
+    func run() {
+        while !stopping.load(ordering: .relaxed) {
+            let client = dnsb_accept_blocking(fd)
+            if client < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            var timeout = timeval(tv_sec: 2, tv_usec: 0)
+            setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var bytes = (try? JSONEncoder().encode(report())) ?? Data("{}".utf8)
+            bytes.append(0x0A)
+            bytes.withUnsafeBytes { p in
+                var done = 0
+                while done < p.count {
+                    let n = send(client, p.baseAddress! + done, p.count - done, Int32(MSG_NOSIGNAL))
+                    if n <= 0 { break }
+                    done += n
+                }
+            }
+            close(client)
+        }
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+        unlink(path)
+    }
+
+    func report() -> StatusReport {
+        let s = state.withLock { $0 }
+        let total = WorkerSnapshot.sum(workers.map { w in w.published.withLock { $0 } })
+        let now = monotonicNanos()
+        let table = s.routing
+        let pools = table.pools.enumerated().map { (p, pool) in
+            StatusReport.Pool(name: pool.name, policy: pool.policy.rawValue, targets: pool.targets.enumerated().map { (t, target) in
+                let status = s.board.statuses[p][t]
+                let stats = total.targets[status.key] ?? TargetStats()
+                let rtt = status.lastProbeRTTNanos
+                let last = status.lastSuccessNanos
+                var outcomes: [String: UInt64] = [:]
+                for o in AttemptOutcome.allCases { outcomes[o.description] = stats.outcomes[o.rawValue] }
+                return StatusReport.Target(
+                    address: target.address.description, transport: target.transport.rawValue, priority: target.priority,
+                    weight: target.weight, state: status.state.description,
+                    consecutive_probe_failures: status.consecutiveProbeFailures,
+                    probe_rtt_ms: rtt == 0 ? nil : Double(rtt) / 1e6,
+                    last_healthy_seconds_ago: last == 0 ? nil : Double(now - last) / 1e9,
+                    srtt_ms: stats.srttNanos == 0 ? nil : Double(stats.srttNanos) / 1e6,
+                    outstanding: stats.outstanding, outcomes: outcomes)
+            })
+        }
+        let c = total.counters, x = total.exchange
+        let counters: [String: UInt64] = [
+            "udp_queries": c.udpQueries, "tcp_queries": c.tcpQueries, "refused": c.refused, "formerr": c.formerr,
+            "notimp": c.notimp, "dropped": c.dropped, "upstream_queries": x.upstreamQueries, "answers": x.answers,
+            "timeouts": x.timeouts, "network_errors": x.networkErrors, "retries": x.retries, "tcp_retries": x.tcpRetries,
+            "spoofed_or_late": x.spoofedOrLate, "malformed_answers": x.malformedAnswers, "servfail": x.servfails,
+            "all_down_tries": x.allDownTries, "deduplicated": x.deduplicated, "over_capacity": x.overCapacity,
+        ]
+        return StatusReport(
+            version: VersionCommand.version, config_path: s.path, config_generation: s.generation,
+            config_loaded_unix: s.loadedUnix, uptime_seconds: Double(now - started) / 1e9, workers: workers.count,
+            endpoints: table.endpoints.map { .init(name: $0.name, direction: $0.direction.rawValue, addresses: $0.addresses.map(\.description)) },
+            pools: pools, counters: counters)
+    }
+
+    /// Reads a report from a running gateway; nil with the reason when none answers.
+    static func fetch(path: String) -> Result<StatusReport, FileReadError> {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return .failure(FileReadError(path: path, reason: String(cString: strerror(errno)))) }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            return .failure(FileReadError(path: path, reason: "path too long"))
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+        let ok = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard ok == 0 else { return .failure(FileReadError(path: path, reason: String(cString: strerror(errno)))) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            data.append(contentsOf: chunk[0..<n])
+        }
+        guard let report = try? JSONDecoder().decode(StatusReport.self, from: data) else {
+            return .failure(FileReadError(path: path, reason: "the answer is not a status report"))
+        }
+        return .success(report)
+    }
+}

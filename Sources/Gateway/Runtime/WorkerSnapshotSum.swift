@@ -1,0 +1,31 @@
+import Forwarder
+
+extension WorkerSnapshot {
+    /// All workers' snapshots added up: counters summed, target views merged by key.
+    static func sum(_ snapshots: [WorkerSnapshot]) -> WorkerSnapshot {
+        var total = WorkerSnapshot()
+        for s in snapshots {
+            total.counters.add(s.counters)
+            total.exchange.add(s.exchange)
+            for (key, stats) in s.targets { total.targets[key, default: TargetStats()].add(stats) }
+        }
+        return total
+    }
+}
+
+extension WorkerCounters {
+    mutating func add(_ o: WorkerCounters) {
+        udpQueries += o.udpQueries; tcpQueries += o.tcpQueries; refused += o.refused; formerr += o.formerr
+        notimp += o.notimp; dropped += o.dropped; tcpAccepted += o.tcpAccepted
+        tcpRejectedAtLimit += o.tcpRejectedAtLimit; tcpIdleClosed += o.tcpIdleClosed; udpSendErrors += o.udpSendErrors
+    }
+}
+
+extension ExchangeCounters {
+    mutating func add(_ o: ExchangeCounters) {
+        upstreamQueries += o.upstreamQueries; answers += o.answers; timeouts += o.timeouts
+        networkErrors += o.networkErrors; tcpRetries += o.tcpRetries; retries += o.retries
+        spoofedOrLate += o.spoofedOrLate; malformedAnswers += o.malformedAnswers; servfails += o.servfails
+        allDownTries += o.allDownTries; deduplicated += o.deduplicated; overCapacity += o.overCapacity
+    }
+}
