@@ -7,6 +7,7 @@ Each prints one JSON object. Every loop is bounded in count and time.
   malformed SERVER COUNT NAME            COUNT junk datagrams, then one valid query
   twice SERVER NAME                      the same question twice at once from one socket
   tcp_limits SERVER CONNECTIONS NAME     connection limit and idle timeout
+  servers SERVER SUFFIX COUNT            which upstream answered COUNT TXT questions
 """
 import json
 import random
@@ -166,10 +167,22 @@ def tcp_limits(server, connections, name):
     return {"answered": answered, "closed": closed, "idle_eof": eof, "idle_closed_after": idle_closed_after}
 
 
+def servers(server, suffix, count):
+    """COUNT TXT questions under SUFFIX, each from a new socket (so any worker may take it);
+    returns how many answers each server gave."""
+    seen = {}
+    for i in range(int(count)):
+        q = dns.message.make_query(f"q{i}.{suffix}", "TXT")
+        r = dns.query.udp(q, server, timeout=3)
+        text = "".join(rd.to_text() for rrset in r.answer for rd in rrset).strip('"') or dns.rcode.to_text(r.rcode())
+        seen[text] = seen.get(text, 0) + 1
+    return seen
+
+
 def main(argv):
     action, args = argv[1], argv[2:]
     out = {"query": query, "pipeline": pipeline, "malformed": malformed, "twice": twice,
-           "tcp_limits": tcp_limits}[action](*args)
+           "tcp_limits": tcp_limits, "servers": servers}[action](*args)
     print(json.dumps(out))
 
 

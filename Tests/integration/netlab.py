@@ -37,6 +37,7 @@ big     IN TXT "{big1}" "{big2}"
 big     IN TXT "{big3}" "{big4}"
 big     IN TXT "{big5}"
 *.load  IN A   198.18.10.9
+*.pick  IN TXT "served-by {server}"
 """
 
 PUBLIC_ZONE = """$ORIGIN public.corp.example.
@@ -90,7 +91,26 @@ pools:
     targets: [ {{ address: "198.18.1.66:53" }} ]
   - name: vpc-resolver
     targets: [ {{ address: "198.18.2.2:53" }} ]
+  - name: pick-rr
+    policy: round-robin
+    targets: [ {{ address: "198.18.1.53:53" }}, {{ address: "198.18.1.54:53" }} ]
+  - name: pick-random
+    policy: random
+    targets: [ {{ address: "198.18.1.53:53", weight: 1 }}, {{ address: "198.18.1.54:53", weight: 9 }} ]
+  - name: pick-tier
+    targets: [ {{ address: "198.18.1.53:53", priority: 1 }}, {{ address: "198.18.1.54:53", priority: 0 }} ]
+  - name: pick-fast
+    policy: fastest
+    targets: [ {{ address: "198.18.1.53:53" }}, {{ address: "198.18.1.54:53" }} ]
+  - name: pick-least
+    policy: least-outstanding
+    targets: [ {{ address: "198.18.1.53:53" }}, {{ address: "198.18.1.54:53" }} ]
 rules:
+  - {{ name: rr, domain: rr.pick.corp.example, action: forward, pool: pick-rr }}
+  - {{ name: random, domain: random.pick.corp.example, action: forward, pool: pick-random }}
+  - {{ name: tier, domain: tier.pick.corp.example, action: forward, pool: pick-tier }}
+  - {{ name: fast, domain: fast.pick.corp.example, action: forward, pool: pick-fast }}
+  - {{ name: least, domain: least.pick.corp.example, action: forward, pool: pick-least }}
   - {{ name: via-v6, domain: v6.corp.example, action: forward, pool: dc2-v6, endpoints: [from-vpc] }}
   - {{ name: spoof, domain: spoof.example, action: forward, pool: spoofer }}
   - {{ name: corp, domain: corp.example, action: forward, pool: onprem-dc, endpoints: [from-vpc] }}

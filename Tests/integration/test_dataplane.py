@@ -181,6 +181,40 @@ class ForwardingTests(LabTestCase):
         self.assertGreaterEqual(c["deduplicated"], 1)
 
 
+class PolicyTests(LabTestCase):
+    """Which target answers, per pool policy (each answer names the nsd that gave it)."""
+
+    def servers(self, suffix, count):
+        return self.lab.client("vclient", "servers", VPC_ENDPOINT, suffix, count)
+
+    def test_round_robin_uses_both(self):
+        seen = self.servers("rr.pick.corp.example", 40)
+        self.assertEqual(sum(seen.values()), 40, seen)
+        self.assertGreaterEqual(seen.get("served-by dc1", 0), 10, seen)
+        self.assertGreaterEqual(seen.get("served-by dc2", 0), 10, seen)
+
+    def test_random_follows_weights(self):
+        seen = self.servers("random.pick.corp.example", 60)
+        self.assertEqual(sum(seen.values()), 60, seen)
+        self.assertGreater(seen.get("served-by dc2", 0), 40, seen)  # weight 9 of 10
+
+    def test_fastest_and_least_outstanding_answer(self):
+        for suffix in ("fast.pick.corp.example", "least.pick.corp.example"):
+            seen = self.servers(suffix, 20)
+            self.assertEqual(sum(v for k, v in seen.items() if k.startswith("served-by")), 20, seen)
+
+    def test_z_lower_tier_only_when_upper_is_down(self):
+        seen = self.servers("tier.pick.corp.example", 20)
+        self.assertEqual(seen, {"served-by dc2": 20})  # priority 0 is preferred
+        for name, p in self.lab.processes:
+            if name == "nsd-dc2":
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(timeout=5)
+        time.sleep(2.5)  # two failed probes at a 1 s interval take dc2 down
+        seen = self.servers("tier.pick.corp.example", 20)
+        self.assertEqual(seen, {"served-by dc1": 20})
+
+
 class LifecycleTests(LabTestCase):
     """Readiness, failover, reload under load and shutdown, on a lab of its own."""
 
