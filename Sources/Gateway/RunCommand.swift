@@ -109,9 +109,17 @@ enum RunCommand {
 
     static func runtimeSettings(_ c: GatewayConfig) -> RuntimeSettings {
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        return RuntimeSettings(workers: c.workers?.value ?? max(1, cores),
+        let workers = c.workers?.value ?? max(1, cores)
+        let cache = c.cache.map { located -> CacheSettings in
+            let v = located.value
+            func seconds(_ d: ConfigDuration) -> UInt32 { UInt32(clamping: d.milliseconds / 1000) }
+            return CacheSettings(maxEntries: max(1, v.maxEntries / workers), maxTTL: seconds(v.maxTTL), minTTL: seconds(v.minTTL),
+                                 negativeMaxTTL: seconds(v.negativeMaxTTL), servfailTTL: seconds(v.servfailTTL),
+                                 prefetch: v.prefetch, serveStale: seconds(v.serveStale))
+        }
+        return RuntimeSettings(workers: workers,
                                tcpIdleTimeoutNanos: UInt64(c.tcp.idleTimeout.milliseconds) * 1_000_000,
-                               tcpMaxConnections: c.tcp.maxConnections)
+                               tcpMaxConnections: c.tcp.maxConnections, cache: cache)
     }
 
     /// Loads the file again; installs it in every worker only when it is valid and needs no new
@@ -132,6 +140,9 @@ enum RunCommand {
             }
             if runtimeSettings(next.config).workers != workers.count {
                 Log.warning("reload: a new worker count takes effect at the next restart")
+            }
+            if runtimeSettings(next.config).cache != runtimeSettings(current.config).cache {
+                Log.warning("reload: cache settings take effect at the next restart")
             }
             for w in next.warnings { Output.err(w.formatted(path: path)) }
             let board = monitor.board(for: next.routing)

@@ -120,7 +120,7 @@ struct ConfigTests {
         #expect(loaded.config.isolation?.value.nacls.first?.ingress.map(\.number) == [100, 200])
         // Each feature a later issue builds is named once, not accepted silently.
         let warned = loaded.warnings.map(\.message)
-        for feature in ["cache", "isolation", "control", "query_log", "dot and doh"] {
+        for feature in ["isolation", "control", "query_log", "dot and doh"] {
             #expect(warned.contains { $0.hasPrefix(feature + " ") && $0.contains("not implemented yet") }, "\(feature)")
         }
     }

@@ -38,6 +38,7 @@ big     IN TXT "{big3}" "{big4}"
 big     IN TXT "{big5}"
 *.load  IN A   198.18.10.9
 *.pick  IN TXT "served-by {server}"
+short 1 IN A   198.18.10.5
 """
 
 PUBLIC_ZONE = """$ORIGIN public.corp.example.
@@ -66,6 +67,7 @@ app     IN A   198.18.20.1
 """
 
 GATEWAY_CONFIG = """workers: 2
+{cache}
 tcp: {{ idle_timeout: 1s, max_connections: 20 }}
 status_socket: "{status_socket}"
 endpoints:
@@ -252,14 +254,17 @@ class Lab:
         r = run([DNSBRIDGE, "status", "--socket", self.status_socket, "--json"])
         return json.loads(r.stdout)
 
-    def write_config(self, extra_rules=""):
+    def write_config(self, extra_rules="", cache=None):
+        if cache is not None:
+            self.cache = cache
         path = os.path.join(self.dir, "dnsbridge.yaml")
         with open(path, "w") as f:
-            f.write(GATEWAY_CONFIG.format(extra_rules=extra_rules, status_socket=self.status_socket))
+            f.write(GATEWAY_CONFIG.format(extra_rules=extra_rules, status_socket=self.status_socket,
+                                          cache=getattr(self, "cache", "")))
         return path
 
-    def start_gateway(self, extra_rules="", env=None):
-        conf = self.write_config(extra_rules)
+    def start_gateway(self, extra_rules="", env=None, cache=None):
+        conf = self.write_config(extra_rules, cache)
         self.gateway_log = os.path.join(self.dir, "dnsbridge.log")
         argv = [DNSBRIDGE, "run", "--config", conf]
         if env:

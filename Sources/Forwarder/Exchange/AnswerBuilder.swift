@@ -14,8 +14,9 @@ public struct AnswerBuilder {
     /// The upstream answer rewritten for one client: the client's ID, its question exactly as
     /// asked (same length, only case may differ), our advertised EDNS size, and truncation to
     /// what it accepts over UDP (TC set) — the last being the only path that builds values.
-    mutating func rewrite(_ answer: UnsafeRawBufferPointer, info: PacketInfo, clientID: UInt16,
-                          clientQuestionName: ArraySlice<UInt8>, limit: Int) {
+    mutating func rewrite<Name: Collection>(_ answer: UnsafeRawBufferPointer, info: PacketInfo, clientID: UInt16,
+                                            clientQuestionName: Name, limit: Int, ttls: TTLRewrite = .keep)
+    where Name.Element == UInt8 {
         buffer.removeAll(keepingCapacity: true)
         buffer.append(contentsOf: answer)
         buffer.withUnsafeMutableBytes { p in
@@ -26,8 +27,30 @@ public struct AnswerBuilder {
                 p[opt] = UInt8(Self.advertisedUDPSize >> 8)
                 p[opt + 1] = UInt8(Self.advertisedUDPSize & 0xFF)
             }
+            switch ttls {
+            case .keep:
+                break
+            case .age(let seconds, let offsets):
+                // A cached answer's TTLs count down from when it was stored (RFC 1035 §7.3).
+                for o in offsets {
+                    let at = Int(o)
+                    let ttl = UInt32(p[at]) << 24 | UInt32(p[at + 1]) << 16 | UInt32(p[at + 2]) << 8 | UInt32(p[at + 3])
+                    AnswerCache.storeTTL(p, at, ttl > seconds ? ttl - seconds : 0)
+                }
+            case .set(let value, let offsets):
+                for o in offsets { AnswerCache.storeTTL(p, Int(o), value) }
+            }
         }
         if buffer.count > limit { truncate(limit: limit) }
+    }
+
+    /// What to do with the TTLs of the answer being rewritten.
+    enum TTLRewrite {
+        case keep
+        /// Subtract the entry's age from each TTL at these offsets.
+        case age(UInt32, [UInt16])
+        /// Set each TTL to this value (a stale answer, RFC 8767).
+        case set(UInt32, [UInt16])
     }
 
     /// Re-encodes to at most `limit` octets, whole RRsets at a time, with TC set. An answer that

@@ -40,6 +40,8 @@ public final class Exchange {
     private var tcp: [TCPUpstream] = []
     /// Round-robin position per pool of the current snapshot.
     private var poolCursors: [Int] = []
+    /// This worker's answer cache, when `cache:` is configured.
+    public var cache: AnswerCache?
     private var freeTCP: [Int32] = []
 
     private var answer = AnswerBuilder()
@@ -76,6 +78,13 @@ public final class Exchange {
     /// and source), made for new ones, and retired — closed once idle — for removed ones.
     public func install(_ table: RoutingTable, board: HealthBoard) {
         var existing: [String: UpstreamTarget] = [:]
+        if let old = snapshot, let cache {
+            // Answers routed to a pool whose targets changed may no longer be what it would say.
+            let before = Dictionary(old.table.pools.map { ($0.name, $0.targets.map { "\($0.address)/\($0.transport)" }) },
+                                    uniquingKeysWith: { a, _ in a })
+            let changed = table.pools.filter { before[$0.name] != nil && before[$0.name]! != $0.targets.map { "\($0.address)/\($0.transport)" } }
+            if !changed.isEmpty { _ = cache.flush(pools: Set(changed.map { AnswerCache.poolKey($0.name) })) }
+        }
         if let old = snapshot {
             for perEndpoint in old.targets { for perPool in perEndpoint { for t in perPool { existing[key(t.address, t.source)] = t } } }
         }
@@ -98,6 +107,13 @@ public final class Exchange {
                     return t
                 }
             }
+        }
+        if let old = snapshot, let cache {
+            // Answers routed to a pool whose targets changed may no longer be what it would say.
+            let before = Dictionary(old.table.pools.map { ($0.name, $0.targets.map { "\($0.address)/\($0.transport)" }) },
+                                    uniquingKeysWith: { a, _ in a })
+            let changed = table.pools.filter { before[$0.name] != nil && before[$0.name]! != $0.targets.map { "\($0.address)/\($0.transport)" } }
+            if !changed.isEmpty { _ = cache.flush(pools: Set(changed.map { AnswerCache.poolKey($0.name) })) }
         }
         if let old = snapshot {
             for perEndpoint in old.targets {
@@ -139,13 +155,63 @@ public final class Exchange {
         return out
     }
 
+    // MARK: cache
+
+    /// Answers from the cache when it holds a fresh answer for this question and route; a
+    /// popular entry near the end of its TTL is refreshed in the background. False on a miss.
+    public func answerFromCache(_ query: UnsafeRawBufferPointer, info: PacketInfo, endpoint: Int, pool: Int,
+                                client: ClientRef, now: UInt64) -> Bool {
+        guard let cache, let snapshot else { return false }
+        cache.prepareKey(query, info, poolKey: snapshot.poolKeys[pool])
+        guard case .fresh(let entry, let age, let prefetch) = cache.lookup(now: now) else { return false }
+        let limit = client.transport == .udp ? min(info.acceptedUDPSize, Int(AnswerBuilder.advertisedUDPSize)) : 65_535
+        cache.withEntry(entry) { stored, storedInfo, offsets in
+            answer.rewrite(stored, info: storedInfo, clientID: WireHeader.id(query),
+                           clientQuestionName: UnsafeRawBufferPointer(rebasing: query[12..<info.nameEnd]), limit: limit,
+                           ttls: .age(age, offsets))
+        }
+        answer.buffer.withUnsafeBytes { sink.deliver($0, to: client) }
+        if prefetch { startRequest(query, info: info, endpoint: endpoint, pool: pool, waiter: -1, now: now) }
+        return true
+    }
+
+    /// Stores what upstream answered for the request's question.
+    private func cacheAnswer(_ r: Int32, _ p: UnsafeRawBufferPointer, _ info: PacketInfo, now: UInt64) {
+        guard let cache else { return }
+        let poolKey = requests[Int(r)].snapshot!.poolKeys[requests[Int(r)].pool]
+        requests[Int(r)].query.withUnsafeBytes { cache.prepareKey($0, requests[Int(r)].info, poolKey: poolKey) }
+        cache.insert(p, info, now: now)
+    }
+
+    /// When upstream failed: an expired answer still inside the serve-stale window, with TTL 30
+    /// (RFC 8767), to every waiting client. False when there is none.
+    private func serveStale(_ r: Int32, now: UInt64) -> Bool {
+        guard let cache else { return false }
+        let poolKey = requests[Int(r)].snapshot!.poolKeys[requests[Int(r)].pool]
+        requests[Int(r)].query.withUnsafeBytes { cache.prepareKey($0, requests[Int(r)].info, poolKey: poolKey) }
+        if requests[Int(r)].firstWaiter < 0 {
+            cache.prefetchFailed()  // a failed refresh: the entry stays, and may be refreshed again
+            return false
+        }
+        guard let entry = cache.stale(now: now) else { return false }
+        cache.withEntry(entry) { stored, storedInfo, offsets in
+            let nameLength = storedInfo.nameEnd - 12
+            answerEachWaiter(r) { builder, waiter in
+                builder.rewrite(stored, info: storedInfo, clientID: waiter.clientID,
+                                clientQuestionName: waiter.question[0..<nameLength], limit: waiter.limit,
+                                ttls: .set(CacheSettings.staleAnswerTTL, offsets))
+            }
+        }
+        return true
+    }
+
     // MARK: submitting
 
     /// Forwards a client query (already checked by `PacketScan`) to `pool`, or joins an identical
     /// question in flight. The query bytes are copied; the caller's buffer may be reused.
     public func submit(_ query: UnsafeRawBufferPointer, info: PacketInfo, endpoint: Int, pool: Int,
                        client: ClientRef, now: UInt64) {
-        guard let snapshot else { return }
+        guard snapshot != nil else { return }
         guard let w = allocateWaiter() else {
             counters.overCapacity += 1
             replyFailure(query, info: info, client: client, rcode: .servFail)
@@ -161,17 +227,31 @@ public final class Exchange {
         waiters[Int(w)].question.append(contentsOf: UnsafeRawBufferPointer(rebasing: query[12..<info.questionEnd]))
         waiters[Int(w)].next = -1
 
+        startRequest(query, info: info, endpoint: endpoint, pool: pool, waiter: w, now: now)
+    }
+
+    /// Sends a question upstream for `waiter` (-1 for a prefetch, which only fills the cache),
+    /// or joins the waiter to an identical question in flight.
+    private func startRequest(_ query: UnsafeRawBufferPointer, info: PacketInfo, endpoint: Int, pool: Int,
+                              waiter w: Int32, now: UInt64) {
+        guard let snapshot else { return }
+        let clientFlags = WireHeader.flags(query)
         let hash = questionHash(query, info: info, pool: pool, endpoint: endpoint, flags: clientFlags)
         if let r = inFlight[hash], requests[Int(r)].matches(query, info: info, flags: clientFlags) {
-            waiters[Int(w)].next = requests[Int(r)].firstWaiter
-            requests[Int(r)].firstWaiter = w
-            counters.deduplicated += 1
+            if w >= 0 {
+                waiters[Int(w)].next = requests[Int(r)].firstWaiter
+                requests[Int(r)].firstWaiter = w
+                counters.deduplicated += 1
+            }
             return
         }
         guard let r = allocateRequest() else {
-            freeWaiter(w)
             counters.overCapacity += 1
-            replyFailure(query, info: info, client: client, rcode: .servFail)
+            if w >= 0 {
+                let client = waiters[Int(w)].client
+                freeWaiter(w)
+                replyFailure(query, info: info, client: client, rcode: .servFail)
+            }
             return
         }
         activeRequests += 1
@@ -206,7 +286,7 @@ public final class Exchange {
             let retry = requests[Int(r)].snapshot!.table.pools[requests[Int(r)].pool].retry
             let elapsed = now - requests[Int(r)].started
             guard tries < retry.tries, elapsed < UInt64(retry.budgetMilliseconds) * 1_000_000, let next = select(r) else {
-                fail(r)
+                fail(r, now: now)
                 return
             }
             if tries > 0 { counters.retries += 1 }
@@ -483,10 +563,11 @@ public final class Exchange {
                 tryNextTarget(r, now: now)
                 return
             }
+            if serveStale(r, now: now) { return }
         } else {
             record(.answered, request: r, now: now)
         }
-        complete(r, answer: p, info: info)
+        complete(r, answer: p, info: info, now: now)
     }
 
     private func canRetry(_ r: Int32, now: UInt64) -> Bool {
@@ -524,8 +605,9 @@ public final class Exchange {
     // MARK: finishing
 
     /// Hands the answer to every waiting client, each with its own ID and question case.
-    private func complete(_ r: Int32, answer upstream: UnsafeRawBufferPointer, info: PacketInfo) {
+    private func complete(_ r: Int32, answer upstream: UnsafeRawBufferPointer, info: PacketInfo, now: UInt64) {
         counters.answers += 1
+        cacheAnswer(r, upstream, info, now: now)
         let nameLength = info.nameEnd - 12
         answerEachWaiter(r) { builder, waiter in
             builder.rewrite(upstream, info: info, clientID: waiter.clientID,
@@ -533,8 +615,9 @@ public final class Exchange {
         }
     }
 
-    /// Every try failed: SERVFAIL to each waiting client.
-    private func fail(_ r: Int32) {
+    /// Every try failed: a stale answer if the cache has one, else SERVFAIL to each waiting client.
+    private func fail(_ r: Int32, now: UInt64) {
+        if serveStale(r, now: now) { return }
         counters.servfails += 1
         answerEachWaiter(r) { builder, waiter in
             waiter.question.withUnsafeBytes {

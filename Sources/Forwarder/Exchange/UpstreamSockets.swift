@@ -56,6 +56,8 @@ public final class UpstreamSnapshot {
     let board: HealthBoard
     /// `tiers[pool]`: target indices by priority, preferred tier first.
     let tiers: [[[Int]]]
+    /// Cache keys of the pools, by name.
+    let poolKeys: [UInt64]
     /// `targets[endpoint][pool][target]`: the socket set used when that endpoint's query goes to
     /// that target — sets differ only by source address (the endpoint's `source_addresses`).
     let targets: [[[UpstreamTarget]]]
@@ -65,5 +67,6 @@ public final class UpstreamSnapshot {
         self.board = board
         self.targets = targets
         tiers = table.pools.map(\.tiers)
+        poolKeys = table.pools.map { AnswerCache.poolKey($0.name) }
     }
 }

@@ -122,6 +122,9 @@ final class StatusServer: ThreadBody, @unchecked Sendable {
             "timeouts": x.timeouts, "network_errors": x.networkErrors, "retries": x.retries, "tcp_retries": x.tcpRetries,
             "spoofed_or_late": x.spoofedOrLate, "malformed_answers": x.malformedAnswers, "servfail": x.servfails,
             "all_down_tries": x.allDownTries, "deduplicated": x.deduplicated, "over_capacity": x.overCapacity,
+            "cache_hits": total.cache.hits, "cache_misses": total.cache.misses, "cache_inserts": total.cache.inserts,
+            "cache_evictions": total.cache.evictions, "cache_prefetches": total.cache.prefetches,
+            "cache_stale_served": total.cache.staleServed, "cache_entries": UInt64(total.cacheEntries),
         ]
         return StatusReport(
             version: VersionCommand.version, config_path: s.path, config_generation: s.generation,

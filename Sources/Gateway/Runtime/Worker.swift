@@ -15,6 +15,8 @@ struct RuntimeSettings: Sendable {
     /// Client TCP connections across all workers.
     var tcpMaxConnections: Int
     var exchange = ExchangeSettings()
+    /// Per worker (the configured total divided among workers); nil without `cache:`.
+    var cache: CacheSettings?
 }
 
 /// What the main thread asks of a worker, through its mailbox and a wake-up.
@@ -93,6 +95,7 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         receive = .allocate(capacity: Self.batch)
         receiveBuffers = .allocate(byteCount: Self.batch * Self.queryCapacity, alignment: 16)
         exchange = Exchange(loop: loop, sink: self, settings: settings.exchange)
+        if let c = settings.cache { exchange.cache = AnswerCache(settings: c) }
         exchange.install(table, board: board)
     }
 
@@ -132,7 +135,9 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
     }
 
     private func publish() {
-        let snapshot = WorkerSnapshot(counters: counters, exchange: exchange.counters, targets: exchange.targetStats())
+        let snapshot = WorkerSnapshot(counters: counters, exchange: exchange.counters, targets: exchange.targetStats(),
+                                      cache: exchange.cache?.counters ?? AnswerCache.Counters(),
+                                      cacheEntries: exchange.cache?.count ?? 0)
         published.withLock { $0 = snapshot }
     }
 
@@ -241,6 +246,9 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         }
         let name = UnsafeRawBufferPointer(rebasing: p[12..<info.nameEnd])
         let route = table.route(wire: name, endpoint: endpoint)
+        if exchange.answerFromCache(p, info: info, endpoint: endpoint, pool: route.pool, client: client, now: now) {
+            return true
+        }
         exchange.submit(p, info: info, endpoint: endpoint, pool: route.pool, client: client, now: now)
         return true
     }
@@ -409,6 +417,8 @@ struct WorkerSnapshot: Sendable {
     var counters = WorkerCounters()
     var exchange = ExchangeCounters()
     var targets: [String: TargetStats] = [:]
+    var cache = AnswerCache.Counters()
+    var cacheEntries = 0
 }
 
 /// A listener that could not be opened, named by endpoint and address.

@@ -8,6 +8,10 @@ extension WorkerSnapshot {
             total.counters.add(s.counters)
             total.exchange.add(s.exchange)
             for (key, stats) in s.targets { total.targets[key, default: TargetStats()].add(stats) }
+            total.cache.hits += s.cache.hits; total.cache.misses += s.cache.misses; total.cache.inserts += s.cache.inserts
+            total.cache.evictions += s.cache.evictions; total.cache.prefetches += s.cache.prefetches
+            total.cache.staleServed += s.cache.staleServed
+            total.cacheEntries += s.cacheEntries
         }
         return total
     }
