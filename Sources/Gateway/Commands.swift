@@ -13,6 +13,7 @@ enum Commands {
                                  show which rule, pool and targets would handle NAME, and why
       status [--socket PATH] [--json]
                                  the running gateway's pools, target health and RTT, counters
+      cache flush [NAME]         drop the running gateway's cached answers (all, or NAME and below)
       version                    print the version and the linked library versions
       help [COMMAND]             show this help, or a command's
 
@@ -32,6 +33,7 @@ enum Commands {
             case "check": return try CheckCommand.run(rest)
             case "explain": return try ExplainCommand.run(rest)
             case "status": return try StatusCommand.run(rest)
+            case "cache": return try CacheCommand.run(rest)
             case "version", "--version": return try VersionCommand.run(rest)
             case "help", "--help", "-h":
                 if let topic = rest.first, let text = help(for: topic) { Output.out(text) } else { Output.out(usage) }
@@ -52,6 +54,7 @@ enum Commands {
         case "check": return CheckCommand.help
         case "explain": return ExplainCommand.help
         case "status": return StatusCommand.help
+        case "cache": return CacheCommand.help
         case "version": return VersionCommand.help
         default: return nil
         }

@@ -136,7 +136,7 @@ class ExplainTests(unittest.TestCase):
 
 class CommandLineTests(unittest.TestCase):
     def test_help_for_every_command(self):
-        for cmd in ("check", "explain", "version"):
+        for cmd in ("run", "check", "explain", "status", "cache", "version"):
             code, out, _ = run(cmd, "--help")
             self.assertEqual(code, 0)
             self.assertTrue(out.startswith(f"usage: dnsbridge {cmd}"), out)

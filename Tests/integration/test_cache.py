@@ -59,6 +59,20 @@ class CacheTests(unittest.TestCase):
         self.assertGreaterEqual(after["cache_hits"], before["cache_hits"] + 1)
         self.assertEqual(after["upstream_queries"], before["upstream_queries"])
 
+    def test_flush(self):
+        self.dig("www.corp.example")
+        self.dig("app.cloud.internal")
+        out = netlab.run([netlab.DNSBRIDGE, "cache", "flush", "corp.example", "--socket", self.lab.status_socket]).stdout
+        self.assertRegex(out, r"flushed at and below corp\.example\.: [1-9]\d* entries dropped")
+        before = self.counters()
+        self.dig("www.corp.example")  # flushed: goes upstream again
+        self.dig("app.cloud.internal")  # still cached
+        after = self.counters()
+        self.assertEqual(after["upstream_queries"], before["upstream_queries"] + 1)
+        out = netlab.run([netlab.DNSBRIDGE, "cache", "flush", "--socket", self.lab.status_socket]).stdout
+        self.assertRegex(out, r"flushed all entries: [1-9]\d* entries dropped")
+        self.assertEqual(self.counters()["cache_entries"], 0)
+
     def test_z_serve_stale_when_every_target_is_down(self):
         self.assertEqual(ttl_of(self.dig("short.corp.example")), 1)
         for name, p in self.lab.processes:

@@ -71,7 +71,19 @@ final class StatusServer: ThreadBody, @unchecked Sendable {
             }
             var timeout = timeval(tv_sec: 2, tv_usec: 0)
             setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var bytes = (try? JSONEncoder().encode(report())) ?? Data("{}".utf8)
+            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var bytes: Data
+            switch StatusRequest(readLineFrom: client) {
+            case .status:
+                bytes = (try? JSONEncoder().encode(report())) ?? Data("{}".utf8)
+            case .flush(let name):
+                let ticket = FlushTicket()
+                for w in workers { w.post(.flushCache(name, ticket)) }
+                let dropped = ticket.wait(workers: workers.count)
+                bytes = (try? JSONEncoder().encode(FlushReport(name: name?.description, dropped: dropped))) ?? Data("{}".utf8)
+            case .invalid(let why):
+                bytes = (try? JSONEncoder().encode(["error": why])) ?? Data("{}".utf8)
+            }
             bytes.append(0x0A)
             bytes.withUnsafeBytes { p in
                 var done = 0
@@ -133,8 +145,13 @@ final class StatusServer: ThreadBody, @unchecked Sendable {
             pools: pools, counters: counters)
     }
 
-    /// Reads a report from a running gateway; nil with the reason when none answers.
+    /// Reads a report from a running gateway; the reason when none answers.
     static func fetch(path: String) -> Result<StatusReport, FileReadError> {
+        exchange(path: path, request: "status", as: StatusReport.self)
+    }
+
+    /// Sends one request line and decodes the JSON answer.
+    static func exchange<T: Decodable>(path: String, request: String, as: T.Type) -> Result<T, FileReadError> {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(FileReadError(path: path, reason: String(cString: strerror(errno)))) }
         defer { close(fd) }
@@ -151,6 +168,8 @@ final class StatusServer: ThreadBody, @unchecked Sendable {
         guard ok == 0 else { return .failure(FileReadError(path: path, reason: String(cString: strerror(errno)))) }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let line = Array((request + "\n").utf8)
+        _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var data = Data()
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
@@ -158,9 +177,9 @@ final class StatusServer: ThreadBody, @unchecked Sendable {
             if n <= 0 { break }
             data.append(contentsOf: chunk[0..<n])
         }
-        guard let report = try? JSONDecoder().decode(StatusReport.self, from: data) else {
-            return .failure(FileReadError(path: path, reason: "the answer is not a status report"))
+        guard let value = try? JSONDecoder().decode(T.self, from: data) else {
+            return .failure(FileReadError(path: path, reason: "the answer is not what was asked for"))
         }
-        return .success(report)
+        return .success(value)
     }
 }

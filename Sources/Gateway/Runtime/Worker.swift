@@ -25,6 +25,8 @@ enum WorkerCommand: Sendable {
     case install(RoutingTable, HealthBoard)
     /// Stop accepting, answer what is in flight, then end the loop (SIGTERM).
     case drain
+    /// Drop cached answers (all, or at and below a name) and report how many.
+    case flushCache(DNSName?, FlushTicket)
 }
 
 /// Per-worker counters, written by the worker thread only.
@@ -187,6 +189,8 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
                 exchange.install(t, board: board)
             case .drain:
                 startDraining()
+            case .flushCache(let name, let ticket):
+                ticket.finished(dropped: exchange.cache?.flush(below: name) ?? 0)
             }
         }
     }
@@ -409,6 +413,27 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         let budget = table.pools.map { $0.retry.budgetMilliseconds + $0.retry.maxTryTimeoutMilliseconds }.max() ?? 1000
         let limit = UInt64(budget) * 1_000_000 + 500_000_000
         loop.schedule(at: monotonicNanos() + limit, id: Self.drainTimerKind << 56)
+    }
+}
+
+/// Collects the workers' answers to one cache flush.
+final class FlushTicket: Sendable {
+    private let dropped = Atomic<Int>(0)
+    private let done = Atomic<Int>(0)
+
+    func finished(dropped n: Int) {
+        dropped.add(n, ordering: .relaxed)
+        done.add(1, ordering: .releasing)
+    }
+
+    /// Waits (bounded) until `workers` have answered; returns the entries dropped.
+    func wait(workers: Int, timeoutNanos: UInt64 = 2_000_000_000) -> Int? {
+        let deadline = monotonicNanos() + timeoutNanos
+        while done.load(ordering: .acquiring) < workers {
+            if monotonicNanos() > deadline { return nil }
+            usleep(1_000)
+        }
+        return dropped.load(ordering: .relaxed)
     }
 }
 
