@@ -47,7 +47,7 @@ class CheckTests(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertIn("ok: 2 endpoints, 2 pools, 2 rules", out)
         # Features not built yet are named, with their line, never accepted silently.
-        self.assertRegex(err, r"product\.yaml:\d+: warning: cache is not implemented yet; ignored")
+        self.assertRegex(err, r"product\.yaml:\d+: warning: isolation is not implemented yet; ignored")
 
     def test_positional_path(self):
         code, _, _ = run("check", PRODUCT)
