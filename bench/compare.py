@@ -2,12 +2,14 @@
 """dnsbridge vs dnsdist, side by side, in one run (bench/compare.sh builds and calls this).
 
 Both forward to the same nsd, inside a network namespace of their own (loopback only), with one
-worker / listener thread each and no cache (dnsdist's packet cache is not configured). dnsperf
-sends a cache-miss workload: unique names under a wildcard. Each server is measured ROUNDS
-times, alternating, and the median is printed with the ratio. Queries/s, average and p99
-latency come from dnsperf (p99 from its per-query verbose lines).
+worker / listener thread each, and each with its cache (dnsdist: a packet cache of the same
+size). Workloads: cache misses (unique names under a wildcard) and cache hits (300 names
+repeated). dnsperf runs on CPU 0 and the servers on CPU 1 where the machine has two. Each
+measurement is taken ROUNDS times, alternating servers, and the median is printed with the
+ratio; queries/s, average and p99 latency come from dnsperf (p99 from its per-query lines).
+Last, each server is filled with ENTRIES unique answers and its resident memory measured.
 
-usage: compare.py DNSBRIDGE [SECONDS] [ROUNDS]
+usage: compare.py DNSBRIDGE [SECONDS] [ROUNDS] [ENTRIES]
 """
 import os
 import re
@@ -22,6 +24,8 @@ import time
 dnsbridge = sys.argv[1]
 seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+entries = int(sys.argv[4]) if len(sys.argv) > 4 else 1_000_000
+pin = os.cpu_count() >= 2
 ns = f"dnsbbench{os.getpid()}"
 RATE = 5000
 work = tempfile.mkdtemp(prefix="dnsbridge-bench-")
@@ -36,7 +40,9 @@ def inside(*argv):
     return ["ip", "netns", "exec", ns] + list(argv)
 
 
-def start(argv, log):
+def start(argv, log, cpu=None):
+    if pin and cpu is not None:
+        argv = ["taskset", "-c", str(cpu)] + argv
     p = subprocess.Popen(inside(*argv), stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
     procs.append(p)
     return p
@@ -51,11 +57,11 @@ def wait_dns(port, name, rtype="A"):
     raise SystemExit(f"no answer on port {port}")
 
 
-def dnsperf(port, rate=None):
+def dnsperf(port, names, rate=None):
     """Unlimited (`rate` None: as fast as 500 outstanding queries allow) or at a fixed rate."""
-    names = os.path.join(work, "names.txt")
     limit = ["-Q", str(rate)] if rate else []
-    r = subprocess.run(inside("dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", names, "-l", str(seconds),
+    taskset = ["taskset", "-c", "0"] if pin else []
+    r = subprocess.run(inside(*taskset, "dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", names, "-l", str(seconds),
                               "-c", "8", "-q", "500", "-t", "2", "-v", *limit), capture_output=True, text=True)
     out = r.stdout
     qps = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))
@@ -92,11 +98,12 @@ zone:
   zonefile: zone
 """)
     with open(os.path.join(work, "dnsbridge.yaml"), "w") as f:
-        f.write("""workers: 1
+        f.write(f"""workers: 1
+cache: {{ max_entries: {entries} }}
 endpoints:
-  - { name: bench, direction: outbound, addresses: ["127.0.0.1:5300"], allow: ["127.0.0.0/8"], system_pool: nsd }
+  - {{ name: bench, direction: outbound, addresses: ["127.0.0.1:5300"], allow: ["127.0.0.0/8"], system_pool: nsd }}
 pools:
-  - { name: nsd, targets: [ { address: "127.0.0.1:5301" } ] }
+  - {{ name: nsd, targets: [ {{ address: "127.0.0.1:5301" }} ] }}
 """)
     with open(os.path.join(work, "dnsdist.conf"), "w") as f:
         f.write("""setSecurityPollSuffix("")
@@ -104,25 +111,41 @@ setLocal("127.0.0.1:5303", { reusePort=true, rcvBuf=4194304, sndBuf=4194304 })
 setACL({"127.0.0.0/8"})
 newServer({ address="127.0.0.1:5301", name="nsd", sockets=8 })
 setMaxUDPOutstanding(65535)
-""")
-    with open(os.path.join(work, "names.txt"), "w") as f:
+getPool(""):setCache(newPacketCache(%d))
+""" % entries)
+    miss_names = os.path.join(work, "names.txt")
+    with open(miss_names, "w") as f:
         for i in range(500_000):
             f.write(f"q{i}.load.example A\n")
+    hit_names = os.path.join(work, "hits.txt")
+    with open(hit_names, "w") as f:
+        for i in range(300):
+            f.write(f"hot{i}.load.example A\n")
+    fill_names = {}
+    for name in ("dnsbridge", "dnsdist"):
+        fill_names[name] = os.path.join(work, f"fill-{name}.txt")
+        with open(fill_names[name], "w") as f:
+            for i in range(entries):
+                f.write(f"m{i}.{name}.load.example A\n")
     start(["nsd", "-d", "-c", os.path.join(work, "nsd.conf")], os.path.join(work, "nsd.out"))
     wait_dns(5301, "load.example", "SOA")
-    start([dnsbridge, "run", "--config", os.path.join(work, "dnsbridge.yaml")], os.path.join(work, "dnsbridge.out"))
-    start(["dnsdist", "--supervised", "--disable-syslog", "-C", os.path.join(work, "dnsdist.conf")],
-          os.path.join(work, "dnsdist.out"))
+    servers_started = {
+        "dnsbridge": start([dnsbridge, "run", "--config", os.path.join(work, "dnsbridge.yaml")],
+                           os.path.join(work, "dnsbridge.out"), cpu=1),
+        "dnsdist": start(["dnsdist", "--supervised", "--disable-syslog", "-C", os.path.join(work, "dnsdist.conf")],
+                         os.path.join(work, "dnsdist.out"), cpu=1),
+    }
     wait_dns(5300, "w.load.example")
     wait_dns(5303, "w.load.example")
 
     servers = (("dnsbridge", 5300), ("dnsdist", 5303))
-    peak = {"dnsbridge": [], "dnsdist": []}
-    steady = {"dnsbridge": [], "dnsdist": []}
+    results = {w: {"dnsbridge": [], "dnsdist": []} for w in ("miss-peak", "miss-steady", "hit-peak", "hit-steady")}
     for _ in range(rounds):
         for name, port in servers:
-            peak[name].append(dnsperf(port))
-            steady[name].append(dnsperf(port, rate=RATE))
+            results["miss-peak"][name].append(dnsperf(port, miss_names))
+            results["miss-steady"][name].append(dnsperf(port, miss_names, rate=RATE))
+            results["hit-peak"][name].append(dnsperf(port, hit_names))
+            results["hit-steady"][name].append(dnsperf(port, hit_names, rate=RATE))
 
     def table(title, results):
         print(title)
@@ -134,11 +157,46 @@ setMaxUDPOutstanding(65535)
             print(f"  {name:<10} {m['qps']:>10.0f} {m['avg_ms']:>8.3f} {m['p99_ms']:>8.3f} {m['lost']:>6.0f}")
         return med
 
-    print(f"cache-miss workload (unique names under a wildcard), {seconds} s per run, median of {rounds}, one worker each")
-    p = table("peak (500 queries outstanding):", peak)
-    s = table(f"steady ({RATE} queries/s offered):", steady)
-    print(f"ratio dnsbridge/dnsdist: peak queries/s {p['dnsbridge']['qps'] / p['dnsdist']['qps']:.2f}; "
-          f"at {RATE} q/s, p99 latency {s['dnsbridge']['p99_ms'] / s['dnsdist']['p99_ms']:.2f} (below 1 is better)")
+    print(f"{seconds} s per run, median of {rounds}, one worker each" + (", dnsperf on CPU 0, servers on CPU 1" if pin else ""))
+    for workload, title in (("miss", "cache misses (unique names under a wildcard)"), ("hit", "cache hits (300 names repeated)")):
+        p = table(f"{title}, peak (500 queries outstanding):", results[f"{workload}-peak"])
+        s = table(f"{title}, steady ({RATE} queries/s offered):", results[f"{workload}-steady"])
+        print(f"ratio dnsbridge/dnsdist, {workload}: peak queries/s {p['dnsbridge']['qps'] / p['dnsdist']['qps']:.2f}; "
+              f"at {RATE} q/s, p99 latency {s['dnsbridge']['p99_ms'] / s['dnsdist']['p99_ms']:.2f} (below 1 is better)")
+
+    def rss_kib(pid):
+        # The server is the exec'd child of taskset / ip netns exec: same PID.
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    if entries:
+        # Fresh instances, so nothing cached by the runs above counts.
+        for p in servers_started.values():
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=10)
+        fresh = {
+            "dnsbridge": start([dnsbridge, "run", "--config", os.path.join(work, "dnsbridge.yaml")],
+                               os.path.join(work, "dnsbridge2.out"), cpu=1),
+            "dnsdist": start(["dnsdist", "--supervised", "--disable-syslog", "-C", os.path.join(work, "dnsdist.conf")],
+                             os.path.join(work, "dnsdist2.out"), cpu=1),
+        }
+        wait_dns(5300, "w.load.example")
+        wait_dns(5303, "w.load.example")
+        print(f"memory: resident size of a fresh server before and after {entries} unique answers "
+              f"(cache sized for them)")
+        for name, port in servers:
+            pid = fresh[name].pid
+            before = rss_kib(pid)
+            r = subprocess.run(inside("dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", fill_names[name], "-n", "1",
+                                      "-q", "500", "-t", "5"), capture_output=True, text=True)
+            m = re.search(r"Queries completed:\s+(\d+)", r.stdout)
+            answered = int(m.group(1)) if m else entries
+            after = rss_kib(pid)
+            print(f"  {name:<10} {before / 1024:8.1f} MiB -> {after / 1024:8.1f} MiB, {answered} answered "
+                  f"(growth {(after - before) * 1024 / max(answered, 1):.0f} bytes per answer)")
 finally:
     for p in procs:
         try:

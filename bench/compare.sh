@@ -1,6 +1,6 @@
 #!/bin/sh
 # dnsbridge vs dnsdist with dnsperf, side by side in one run (see compare.py). Needs root.
-# usage: bench/compare.sh [SECONDS] [ROUNDS]
+# usage: bench/compare.sh [SECONDS] [ROUNDS] [ENTRIES]
 set -eu
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -15,4 +15,4 @@ for p in dnsdist nsd dnsperf dnsutils; do
     fi
 done
 swift build -c release --product dnsbridge >/dev/null
-exec /usr/bin/python3 bench/compare.py "$root/.build/release/dnsbridge" "${1:-10}" "${2:-3}"
+exec /usr/bin/python3 bench/compare.py "$root/.build/release/dnsbridge" "${1:-10}" "${2:-3}" "${3:-1000000}"

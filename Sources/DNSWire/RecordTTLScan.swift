@@ -16,8 +16,13 @@ public struct RecordTTLs: Sendable {
 
 extension PacketScan {
     /// Scans the records after the question. Returns nil for a message `scan` would reject.
-    public static func recordTTLs(_ p: UnsafeRawBufferPointer, _ info: PacketInfo) -> RecordTTLs? {
+    /// `reuse` lends its offsets buffer, so a caller scanning many messages allocates once.
+    public static func recordTTLs(_ p: UnsafeRawBufferPointer, _ info: PacketInfo,
+                                  reuse: inout [Int]) -> RecordTTLs? {
         var out = RecordTTLs()
+        reuse.removeAll(keepingCapacity: true)
+        swap(&out.offsets, &reuse)
+        defer { swap(&out.offsets, &reuse) }
         let an = Int(WireHeader.answerCount(p)), ns = Int(WireHeader.authorityCount(p))
         let total = an + ns + Int(WireHeader.additionalCount(p))
         out.answerCount = an

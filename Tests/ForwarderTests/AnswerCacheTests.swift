@@ -46,8 +46,8 @@ struct AnswerCacheTests {
         key(cache, q, pool: pool)
         guard case .fresh(let entry, let age, _) = cache.lookup(now: now) else { return nil }
         return cache.withEntry(entry) { stored, _, offsets in
-            offsets.map { o -> UInt32 in
-                let at = Int(o)
+            (0..<(offsets.count / 2)).map { k -> UInt32 in
+                let at = Int(offsets.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))
                 let ttl = UInt32(stored[at]) << 24 | UInt32(stored[at + 1]) << 16 | UInt32(stored[at + 2]) << 8 | UInt32(stored[at + 3])
                 return ttl > age ? ttl - age : 0
             }

@@ -1,4 +1,7 @@
 import DNSWire
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How answers are cached (the `cache:` section), times in seconds.
 public struct CacheSettings: Sendable, Equatable {
@@ -39,23 +42,34 @@ public final class AnswerCache {
         public init() {}
     }
 
+    /// One cached answer. Its key, answer and TTL offsets share one buffer — one allocation per
+    /// entry, not three — laid out `key | answer | offsets (UInt16 each)`.
     struct Entry {
-        var used = false
+        var blob: [UInt8] = []
         var hash: UInt64 = 0
-        var key: [UInt8] = []
-        /// The answer with TTLs already clamped to the cache's bounds; ID and question as
-        /// they came from upstream.
-        var answer: [UInt8] = []
-        var info = PacketInfo(nameEnd: 12, type: .a, recordClass: .in, questionEnd: 12, optClassOffset: nil,
-                              udpPayloadSize: nil, dnssecOK: false)
-        var ttlOffsets: [UInt16] = []
+        var poolKey: UInt64 = 0
         var stored: UInt64 = 0
         /// Seconds the entry is fresh.
         var ttl: UInt32 = 0
-        var visited = false
         var hits: UInt32 = 0
+        var keyLength: UInt16 = 0
+        var answerLength: UInt16 = 0
+        /// Where the question name ends and the OPT record's class field is (0: no OPT).
+        var nameEnd: UInt16 = 0
+        var optClass: UInt16 = 0
+        var used = false
+        var visited = false
         var prefetching = false
-        var poolKey: UInt64 = 0
+
+        var info: PacketInfo {
+            PacketInfo(nameEnd: Int(nameEnd), type: .a, recordClass: .in, questionEnd: Int(nameEnd) + 4,
+                       optClassOffset: optClass == 0 ? nil : Int(optClass), udpPayloadSize: nil, dnssecOK: false)
+        }
+
+        func keyEquals(_ key: [UInt8]) -> Bool {
+            guard Int(keyLength) == key.count else { return false }
+            return blob.withUnsafeBytes { b in key.withUnsafeBytes { k in memcmp(b.baseAddress!, k.baseAddress!, k.count) == 0 } }
+        }
     }
 
     /// What a lookup found.
@@ -74,6 +88,8 @@ public final class AnswerCache {
     private var scratch: [UInt8] = []
     private var scratchHash: UInt64 = 0
     private var scratchPool: UInt64 = 0
+    /// TTL offsets of the answer being inserted, reused.
+    private var offsetScratch: [Int] = []
 
     public init(settings: CacheSettings) {
         self.settings = settings
@@ -145,13 +161,19 @@ public final class AnswerCache {
     }
 
     private func find() -> Int? {
-        guard let i = index[scratchHash], entries[Int(i)].used, entries[Int(i)].key == scratch else { return nil }
+        guard let i = index[scratchHash], entries[Int(i)].used, entries[Int(i)].keyEquals(scratch) else { return nil }
         return Int(i)
     }
 
-    /// The stored answer and where its TTLs are, for `AnswerBuilder`.
-    public func withEntry<R>(_ i: Int, _ body: (UnsafeRawBufferPointer, PacketInfo, [UInt16]) -> R) -> R {
-        entries[i].answer.withUnsafeBytes { body($0, entries[i].info, entries[i].ttlOffsets) }
+    /// The stored answer, its facts, and where its TTLs are (native UInt16 offsets), for
+    /// `AnswerBuilder`; the pointers are valid only during `body`.
+    public func withEntry<R>(_ i: Int, _ body: (UnsafeRawBufferPointer, PacketInfo, UnsafeRawBufferPointer) -> R) -> R {
+        let keyLength = Int(entries[i].keyLength), answerLength = Int(entries[i].answerLength)
+        let info = entries[i].info
+        return entries[i].blob.withUnsafeBytes { b in
+            body(UnsafeRawBufferPointer(rebasing: b[keyLength..<(keyLength + answerLength)]), info,
+                 UnsafeRawBufferPointer(rebasing: b[(keyLength + answerLength)...]))
+        }
     }
 
     // MARK: insert
@@ -162,7 +184,7 @@ public final class AnswerCache {
     /// SERVFAIL (servfail_ttl). Truncated answers and other RCODEs are not cached.
     public func insert(_ p: UnsafeRawBufferPointer, _ info: PacketInfo, now: UInt64) {
         let header = WireHeader.header(p)
-        guard !header.truncated, let ttls = PacketScan.recordTTLs(p, info) else { return }
+        guard !header.truncated, let ttls = PacketScan.recordTTLs(p, info, reuse: &offsetScratch) else { return }
         var ttl: UInt32
         var cap: UInt32
         var floor: UInt32 = 0
@@ -185,15 +207,21 @@ public final class AnswerCache {
         let slot = slotForInsert()
         entries[slot].used = true
         entries[slot].hash = scratchHash
-        entries[slot].key.removeAll(keepingCapacity: true)
-        entries[slot].key.append(contentsOf: scratch)
-        entries[slot].answer.removeAll(keepingCapacity: true)
-        entries[slot].answer.append(contentsOf: p)
-        entries[slot].info = info
-        entries[slot].ttlOffsets.removeAll(keepingCapacity: true)
-        for offset in ttls.offsets { entries[slot].ttlOffsets.append(UInt16(offset)) }
-        entries[slot].answer.withUnsafeMutableBytes { a in
-            for offset in ttls.offsets {
+        entries[slot].keyLength = UInt16(scratch.count)
+        entries[slot].answerLength = UInt16(p.count)
+        entries[slot].nameEnd = UInt16(info.nameEnd)
+        entries[slot].optClass = UInt16(info.optClassOffset ?? 0)
+        entries[slot].blob.removeAll(keepingCapacity: true)
+        entries[slot].blob.reserveCapacity(scratch.count + p.count + 2 * offsetScratch.count)
+        entries[slot].blob.append(contentsOf: scratch)
+        entries[slot].blob.append(contentsOf: p)
+        for offset in offsetScratch {
+            withUnsafeBytes(of: UInt16(offset)) { entries[slot].blob.append(contentsOf: $0) }
+        }
+        let base = scratch.count
+        entries[slot].blob.withUnsafeMutableBytes { b in
+            let a = UnsafeMutableRawBufferPointer(rebasing: b[base..<(base + p.count)])
+            for offset in offsetScratch {
                 let original = UInt32(a[offset]) << 24 | UInt32(a[offset + 1]) << 16 | UInt32(a[offset + 2]) << 8 | UInt32(a[offset + 3])
                 AnswerCache.storeTTL(a, offset, min(max(original, floor), cap))
             }
@@ -257,8 +285,8 @@ public final class AnswerCache {
         var dropped = 0
         for i in entries.indices where entries[i].used {
             if let name {
-                let matches = entries[i].answer.withUnsafeBytes { a -> Bool in
-                    guard let n = try? DNSName(labels: Self.labels(a, entries[i].info.nameEnd)) else { return false }
+                let matches = withEntry(i) { a, info, _ -> Bool in
+                    guard let n = try? DNSName(labels: Self.labels(a, info.nameEnd)) else { return false }
                     return n.isSubdomain(of: name)
                 }
                 guard matches else { continue }

@@ -32,13 +32,15 @@ public struct AnswerBuilder {
                 break
             case .age(let seconds, let offsets):
                 // A cached answer's TTLs count down from when it was stored (RFC 1035 §7.3).
-                for o in offsets {
-                    let at = Int(o)
+                for k in 0..<(offsets.count / 2) {
+                    let at = Int(offsets.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))
                     let ttl = UInt32(p[at]) << 24 | UInt32(p[at + 1]) << 16 | UInt32(p[at + 2]) << 8 | UInt32(p[at + 3])
                     AnswerCache.storeTTL(p, at, ttl > seconds ? ttl - seconds : 0)
                 }
             case .set(let value, let offsets):
-                for o in offsets { AnswerCache.storeTTL(p, Int(o), value) }
+                for k in 0..<(offsets.count / 2) {
+                    AnswerCache.storeTTL(p, Int(offsets.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)), value)
+                }
             }
         }
         if buffer.count > limit { truncate(limit: limit) }
@@ -47,10 +49,10 @@ public struct AnswerBuilder {
     /// What to do with the TTLs of the answer being rewritten.
     enum TTLRewrite {
         case keep
-        /// Subtract the entry's age from each TTL at these offsets.
-        case age(UInt32, [UInt16])
+        /// Subtract the entry's age from each TTL at these offsets (native UInt16s).
+        case age(UInt32, UnsafeRawBufferPointer)
         /// Set each TTL to this value (a stale answer, RFC 8767).
-        case set(UInt32, [UInt16])
+        case set(UInt32, UnsafeRawBufferPointer)
     }
 
     /// Re-encodes to at most `limit` octets, whole RRsets at a time, with TC set. An answer that
