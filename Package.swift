@@ -17,6 +17,8 @@ let package = Package(
                        providers: [.apt(["libsystemd-dev"])]),
         // Linux calls the Glibc module lacks (epoll, eventfd, recvmmsg/sendmmsg need _GNU_SOURCE).
         .target(name: "CNetShim"),
+        // The VERSION file, embedded at build time (C23 #embed; the compiler tracks it as a dependency).
+        .target(name: "CBuildInfo"),
 
         // Pure layers: no sockets, clocks or logging.
         .target(name: "DNSWire"),
@@ -27,7 +29,7 @@ let package = Package(
         .target(name: "Forwarder", dependencies: ["DNSWire", "Addressing", "EventIO", "CNetShim"]),
         .target(name: "NetIsolation", dependencies: ["Addressing"]),
         .executableTarget(name: "Gateway",
-                          dependencies: ["CYAML", "CSystemd", "CNetShim", "DNSWire", "Addressing", "EventIO",
+                          dependencies: ["CYAML", "CSystemd", "CNetShim", "CBuildInfo", "DNSWire", "Addressing", "EventIO",
                                          "Forwarder", "NetIsolation"]),
 
         .executableTarget(name: "rules-bench", dependencies: ["DNSWire", "Forwarder"], path: "bench/RulesBench"),

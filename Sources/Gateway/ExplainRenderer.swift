@@ -1,6 +1,6 @@
 import DNSWire
 import Forwarder
-import Foundation
+import FoundationEssentials
 
 /// Turns explanations into the text people read and the JSON machines read. Both carry the same
 /// facts; the JSON shape is stable for scripts.

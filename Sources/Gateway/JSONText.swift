@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Pretty, key-sorted JSON for the commands that print it.
 enum JSONText {

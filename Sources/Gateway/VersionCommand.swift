@@ -1,9 +1,10 @@
+import CBuildInfo
 import CYAML
 
 /// `dnsbridge version`: what was built and what it is linked against.
 enum VersionCommand {
-    /// Bumped by hand until packaging derives it from `git describe`.
-    static let version = "0.1.0"
+    /// From the VERSION file, through Package.swift; the Debian package takes the same file.
+    static let version = String(cString: dnsb_build_version()).filter { !$0.isWhitespace }
 
     static let help = """
     usage: dnsbridge version

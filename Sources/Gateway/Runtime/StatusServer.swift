@@ -1,7 +1,7 @@
 import CNetShim
 import EventIO
 import Forwarder
-import Foundation
+import FoundationEssentials
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -28,8 +28,9 @@ final class StatusServer: ThreadBody, @unchecked Sendable {
     /// Binds the socket (replacing a stale one, creating its folder); nil with a reason when
     /// that is not possible — the gateway then runs without it.
     static func open(path: String, state: State, workers: [Worker]) -> Result<StatusServer, SystemError> {
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { mkdir(folder, 0o755) }
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            mkdir(String(path[..<slash]), 0o755)
+        }
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(SystemError(call: "socket(AF_UNIX)", errno: errno)) }
