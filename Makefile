@@ -4,10 +4,14 @@
 SWIFT        ?= swift
 PYTHON       ?= /usr/bin/python3
 FUZZ_SECONDS ?= 300
-DEB_PACKAGES := libyaml-dev libsystemd-dev pkg-config python3-dnspython nsd dnsutils dnsperf iproute2
+DEB_PACKAGES := libyaml-dev libsystemd-dev pkg-config python3-dnspython nsd dnsutils dnsperf iproute2 \
+                dpkg-dev binutils lintian debootstrap nftables systemd util-linux
 RELEASE_BIN  := .build/release/dnsbridge
+VERSION      := $(shell tr -d ' \n' < VERSION)
+DEB          := dnsbridge_$(VERSION)_$(shell dpkg --print-architecture).deb
 
-.PHONY: all deps build test unit-test interop-test cli-test integration-test demo fuzz fuzz-smoke bench-rules clean
+.PHONY: all deps build deb test unit-test interop-test cli-test integration-test package-test demo fuzz fuzz-smoke \
+        bench-rules clean
 
 all: build
 
@@ -26,10 +30,15 @@ deps:
 	    status=$$?; if [ -n "$$created" ]; then rm -f /usr/sbin/policy-rc.d; fi; exit $$status; \
 	fi
 
+# The Swift runtime linked in, so the tested binary is the one the Debian package ships.
 build: deps
-	$(SWIFT) build -c release --product dnsbridge
+	$(SWIFT) build -c release --static-swift-stdlib --product dnsbridge
 
-test: deps build unit-test interop-test cli-test integration-test fuzz-smoke
+# dnsbridge_VERSION_ARCH.deb at the package root (packaging/build-deb.sh).
+deb: build
+	sh packaging/build-deb.sh
+
+test: deps build unit-test interop-test cli-test integration-test package-test fuzz-smoke
 	@echo "make test: all suites passed"
 
 unit-test: deps
@@ -46,6 +55,11 @@ cli-test: build
 # The release binary between real networks: namespaces, nsd targets, dig/dnspython/dnsperf.
 integration-test: build
 	DNSBRIDGE=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) -m unittest discover -s Tests/integration -p 'test_*.py' -v
+
+# The .deb: contents, lintian, then install, systemd checks, dig, upgrade and purge in a
+# debootstrapped Debian 12 root (cached under .cache/).
+package-test: deb
+	DNSBRIDGE_DEB=$(CURDIR)/$(DEB) $(PYTHON) -m unittest discover -s Tests/packaging -p 'test_*.py' -v
 
 # On-premises / gateway / VPC in namespaces, shown with dig; everything is removed at the end.
 demo: build

@@ -30,7 +30,9 @@ let package = Package(
         .target(name: "NetIsolation", dependencies: ["Addressing"]),
         .executableTarget(name: "Gateway",
                           dependencies: ["CYAML", "CSystemd", "CNetShim", "CBuildInfo", "DNSWire", "Addressing", "EventIO",
-                                         "Forwarder", "NetIsolation"]),
+                                         "Forwarder", "NetIsolation"],
+                          // Full RELRO: every symbol bound at load, so the GOT can be read-only.
+                          linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]),
 
         .executableTarget(name: "rules-bench", dependencies: ["DNSWire", "Forwarder"], path: "bench/RulesBench"),
 
