@@ -4,7 +4,7 @@
 SWIFT        ?= swift
 PYTHON       ?= /usr/bin/python3
 FUZZ_SECONDS ?= 300
-DEB_PACKAGES := libyaml-dev libsystemd-dev pkg-config python3-dnspython nsd dnsutils dnsperf iproute2 \
+DEB_PACKAGES := libyaml-dev libsystemd-dev libnftnl-dev libmnl-dev pkg-config python3-dnspython nsd dnsutils dnsperf iproute2 \
                 dpkg-dev binutils lintian debootstrap nftables systemd util-linux
 RELEASE_BIN  := .build/release/dnsbridge
 VERSION      := $(shell tr -d ' \n' < VERSION)

@@ -15,6 +15,8 @@ let package = Package(
                        providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CNFTables", path: "Sources/CNFTables", pkgConfig: "libnftnl",
+                       providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
         // Linux calls the Glibc module lacks (epoll, eventfd, recvmmsg/sendmmsg need _GNU_SOURCE).
         .target(name: "CNetShim"),
         // The VERSION file, embedded at build time (C23 #embed; the compiler tracks it as a dependency).
@@ -27,7 +29,7 @@ let package = Package(
         .target(name: "EventIO", dependencies: ["Addressing", "CNetShim"]),
 
         .target(name: "Forwarder", dependencies: ["DNSWire", "Addressing", "EventIO", "CNetShim"]),
-        .target(name: "NetIsolation", dependencies: ["Addressing"]),
+        .target(name: "NetIsolation", dependencies: ["Addressing", "CNFTables"]),
         .executableTarget(name: "Gateway",
                           dependencies: ["CYAML", "CSystemd", "CNetShim", "CBuildInfo", "DNSWire", "Addressing", "EventIO",
                                          "Forwarder", "NetIsolation"],
@@ -41,6 +43,7 @@ let package = Package(
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "ForwarderTests", dependencies: ["Forwarder", "DNSWire"]),
         .testTarget(name: "EventIOTests", dependencies: ["EventIO", "Addressing"]),
+        .testTarget(name: "NetIsolationTests", dependencies: ["NetIsolation", "Addressing"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Forwarder", "NetIsolation"]),
     ],
     swiftLanguageModes: [.v6]

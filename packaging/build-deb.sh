@@ -64,9 +64,11 @@ Priority: optional
 Description: hybrid-cloud DNS forwarding gateway
  dnsbridge bridges an on-premises network and a cloud VPC for DNS: inbound and
  outbound endpoint listeners, longest-suffix forwarding rules to
- health-checked pools of upstream servers with retries and failover, and an
- answer cache. It is configured in one YAML file, checked with "dnsbridge
- check", and explains its routing with "dnsbridge explain".
+ health-checked pools of upstream servers with retries and failover, an
+ answer cache, and nftables isolation of its ports (security groups and
+ NACLs programmed through netlink). It is configured in one YAML file,
+ checked with "dnsbridge check", and explains its routing with "dnsbridge
+ explain".
 CONTROL
 
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' | LC_ALL=C sort | xargs md5sum) \

@@ -14,6 +14,8 @@ enum Commands {
       status [--socket PATH] [--json]
                                  the running gateway's pools, target health and RTT, counters
       cache flush [NAME]         drop the running gateway's cached answers (all, or NAME and below)
+      isolation plan|apply|flush [--config PATH]
+                                 print, program or remove the nftables table of security groups and NACLs
       version                    print the version and the linked library versions
       help [COMMAND]             show this help, or a command's
 
@@ -34,6 +36,7 @@ enum Commands {
             case "explain": return try ExplainCommand.run(rest)
             case "status": return try StatusCommand.run(rest)
             case "cache": return try CacheCommand.run(rest)
+            case "isolation": return try IsolationCommand.run(rest)
             case "version", "--version": return try VersionCommand.run(rest)
             case "help", "--help", "-h":
                 if let topic = rest.first, let text = help(for: topic) { Output.out(text) } else { Output.out(usage) }
@@ -55,6 +58,7 @@ enum Commands {
         case "explain": return ExplainCommand.help
         case "status": return StatusCommand.help
         case "cache": return CacheCommand.help
+        case "isolation": return IsolationCommand.help
         case "version": return VersionCommand.help
         default: return nil
         }

@@ -107,3 +107,37 @@ extension ConfigReader {
         return true
     }
 }
+
+/// NACLs deny what no entry allows, statelessly and in both directions, so a NACL on the
+/// interface an operator reaches the machine through can lock them out. Warned, not refused:
+/// the operator may reach it another way.
+extension ConfigReader {
+    mutating func warnAboutLockout(_ policy: IsolationPolicy, control: ControlConfig?, line: Int) {
+        var services = [("SSH", UInt16(22))]
+        if let control, !control.listen.ip.isLoopback { services.append(("the control listener", control.listen.port)) }
+        for nacl in policy.nacls {
+            for (what, port) in services where !nacl.ingress.contains(where: { $0.allows(.tcp, port) }) {
+                diagnostics.warning(line, "nacl \(nacl.name) allows no tcp \(port) in on \(nacl.interface): \(what) is unreachable through it")
+            }
+            if !nacl.egress.contains(where: { $0.allows(.tcp, 1024) && $0.allows(.tcp, 65535) }) {
+                diagnostics.warning(line, "nacl \(nacl.name) allows no tcp out to ports 1024-65535 on \(nacl.interface): NACLs are stateless, so replies to SSH and other clients are dropped")
+            }
+        }
+    }
+}
+
+extension NACLEntry {
+    /// An allow entry that matches this protocol and destination port from some source.
+    func allows(_ proto: IPProtocol, _ port: UInt16) -> Bool {
+        action == .allow && (`protocol` == .any || `protocol` == proto) && (ports?.contains(port) ?? true)
+    }
+}
+
+extension IPAddress {
+    var isLoopback: Bool {
+        switch self {
+        case .v4(let v): return v >> 24 == 127
+        case .v6(let h, let l): return h == 0 && l == 1
+        }
+    }
+}

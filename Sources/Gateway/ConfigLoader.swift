@@ -100,6 +100,9 @@ enum ConfigLoader {
             c.queryLog = Located(value: v, line: n.line)
             notYetBuilt(.queryLog, line: m.keyLine("query_log"), &r)
         }
+        if let isolation = c.isolation {
+            r.warnAboutLockout(isolation.value, control: c.control?.value, line: m.keyLine("isolation"))
+        }
         if m["endpoints"] == nil {
             r.diagnostics.error(m.line, "the configuration defines no endpoints (add an 'endpoints:' list)")
         }
@@ -116,6 +119,8 @@ enum ConfigLoader {
         let message: String
         switch feature {
         case .encryptedTransport: message = "dot and doh are not implemented yet; ignored"
+        case .isolation:
+            message = "isolation verify and the drift re-check are not implemented yet; `run` and `isolation apply` program the table"
         default: message = "\(feature.rawValue) is not implemented yet; ignored"
         }
         r.diagnostics.warning(line, message)

@@ -21,7 +21,11 @@ enum RunCommand {
     options:
       --config PATH   the configuration (default \(ConfigLoader.defaultPath))
 
-    exit status: 0 after SIGTERM, 1 bad configuration or a listener that cannot be opened
+    With isolation.enabled, the nftables table (see `dnsbridge isolation`) is applied at start
+    and on every reload, and removed at exit only with isolation.remove_on_exit.
+
+    exit status: 0 after SIGTERM, 1 bad configuration, isolation the kernel refused, or a
+    listener that cannot be opened
     """
 
     static func run(_ words: [String]) throws(Arguments.UsageError) -> Int32 {
@@ -32,6 +36,7 @@ enum RunCommand {
         guard let loaded = ConfigLoader.loadOrReport(path: path) else { return 1 }
         for w in loaded.warnings { Output.err(w.formatted(path: path)) }
         let settings = runtimeSettings(loaded.config)
+        guard Isolation.apply(loaded.config, wasEnabled: false) else { return 1 }
 
         Signals.blockHandled()
         let monitor: HealthMonitor
@@ -98,6 +103,7 @@ enum RunCommand {
                 monitor.stop()
                 WorkerThreads.join(monitorThread)
                 status?.stop()
+                Isolation.atExit(current.config)
                 logCounters(workers)
                 Log.info("stopped")
                 return 0
@@ -145,6 +151,10 @@ enum RunCommand {
                 Log.warning("reload: cache settings take effect at the next restart")
             }
             for w in next.warnings { Output.err(w.formatted(path: path)) }
+            guard Isolation.apply(next.config, wasEnabled: current.config.isolation?.value.enabled ?? false) else {
+                Log.error("reload rejected: isolation could not be applied; the previous configuration and table stay in force")
+                return nil
+            }
             let board = monitor.board(for: next.routing)
             for w in workers { w.post(.install(next.routing, board)) }
             Log.info("reloaded \(path): \(next.routing.endpoints.count) endpoints, \(next.routing.pools.count) pools, \(next.routing.rules.count) rules")

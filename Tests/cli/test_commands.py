@@ -47,7 +47,8 @@ class CheckTests(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertIn("ok: 2 endpoints, 2 pools, 2 rules", out)
         # Features not built yet are named, with their line, never accepted silently.
-        self.assertRegex(err, r"product\.yaml:\d+: warning: isolation is not implemented yet; ignored")
+        self.assertRegex(err, r"product\.yaml:\d+: warning: control is not implemented yet; ignored")
+        self.assertRegex(err, r"product\.yaml:\d+: warning: isolation verify and the drift re-check are not implemented yet")
 
     def test_positional_path(self):
         code, _, _ = run("check", PRODUCT)
@@ -136,7 +137,7 @@ class ExplainTests(unittest.TestCase):
 
 class CommandLineTests(unittest.TestCase):
     def test_help_for_every_command(self):
-        for cmd in ("run", "check", "explain", "status", "cache", "version"):
+        for cmd in ("run", "check", "explain", "status", "cache", "isolation", "version"):
             code, out, _ = run(cmd, "--help")
             self.assertEqual(code, 0)
             self.assertTrue(out.startswith(f"usage: dnsbridge {cmd}"), out)
@@ -158,6 +159,49 @@ class CommandLineTests(unittest.TestCase):
         self.assertEqual(code, 0)
         self.assertRegex(out, r"^dnsbridge \d+\.\d+\.\d+")
         self.assertRegex(out, r"libyaml 0\.\d+\.\d+")
+
+
+LOCKOUT = """\
+endpoints:
+  - { name: in, direction: inbound, addresses: ["127.0.0.1:5300"], system_pool: up }
+pools:
+  - { name: up, targets: [ { address: "127.0.0.1:5301" } ] }
+control: { listen: "198.18.0.1:8053" }
+isolation:
+  enabled: true
+  nacls:
+    - name: edge
+      interface: eth1
+      ingress:
+        - { number: 100, action: allow, protocol: udp, port: 53, cidr: "198.18.0.0/15" }
+      egress:
+        - { number: 100, action: allow, protocol: udp, cidr: "198.18.0.0/15" }
+"""
+
+
+class IsolationCommandTests(unittest.TestCase):
+    def test_plan_of_the_product_example_matches_the_fixture(self):
+        code, out, err = run("isolation", "plan", "--config", PRODUCT)
+        self.assertEqual(code, 0, err)
+        with open(os.path.join(ROOT, "Tests/cli/fixtures/isolation-product.nft")) as f:
+            self.assertEqual(out, f.read())
+
+    def test_nacl_that_locks_out_ssh_and_control_is_warned(self):
+        path = write_config(LOCKOUT)
+        try:
+            code, out, err = run("check", "--config", path)
+        finally:
+            os.unlink(path)
+        self.assertEqual(code, 0, err)
+        self.assertRegex(err, r":6: warning: nacl edge allows no tcp 22 in on eth1: SSH is unreachable")
+        self.assertRegex(err, r":6: warning: nacl edge allows no tcp 8053 in on eth1: the control listener is unreachable")
+        self.assertRegex(err, r":6: warning: nacl edge allows no tcp out to ports 1024-65535 on eth1")
+
+    def test_action_is_required(self):
+        for words in (["isolation"], ["isolation", "bogus"]):
+            code, _, err = run(*words)
+            self.assertEqual(code, 2)
+            self.assertIn("plan, apply or flush", err)
 
 
 if __name__ == "__main__":

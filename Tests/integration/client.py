@@ -17,6 +17,7 @@ import sys
 import time
 
 import dns.flags
+import dns.exception
 import dns.message
 import dns.query
 import dns.rcode
@@ -40,7 +41,10 @@ def query(server, name, rtype, *opts):
             payload = int(o.split("=", 1)[1])
     q = dns.message.make_query(name, rtype, use_edns=0 if edns else False, payload=payload)
     fn = dns.query.tcp if use_tcp else dns.query.udp
-    r = fn(q, server, timeout=3, source=source, **kw)
+    try:
+        r = fn(q, server, timeout=3, source=source, **kw)
+    except dns.exception.Timeout:
+        return {"rcode": "TIMEOUT"}
     return {
         "rcode": dns.rcode.to_text(r.rcode()),
         "tc": bool(r.flags & dns.flags.TC),

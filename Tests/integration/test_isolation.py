@@ -1,0 +1,222 @@
+"""Isolation in the kernel: `dnsbridge isolation plan|apply|flush` against real nftables, checked
+with `nft` (which nobody here wrote) and with real traffic between namespaces.
+
+Run as root by `make integration-test` with DNSBRIDGE pointing at the release binary. Every
+table is programmed inside the test's own namespaces, never on the host.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import netlab  # noqa: E402
+
+DNSBRIDGE = netlab.DNSBRIDGE
+VPC_ENDPOINT = "198.18.2.1"
+ONPREM_ENDPOINT = "198.18.1.1"
+
+# h1 is the gateway's leg on the on-premises network. Entry 100 denies the client's UDP queries
+# although entry 200 allows its whole network: the lower number wins.
+ISOLATION = """isolation:
+  enabled: true
+  nacls:
+    - name: onprem-edge
+      interface: h1
+      ingress:
+        - { number: 200, action: allow, protocol: any, cidr: "198.18.1.0/24" }
+        - { number: 100, action: deny, protocol: udp, port: 53, cidr: "198.18.1.10/32" }
+      egress:
+        - { number: 100, action: allow, protocol: any, cidr: "198.18.1.0/24" }
+"""
+
+
+def run(cmd, check=True):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=60)
+
+
+def without_handles(value):
+    if isinstance(value, dict):
+        return {k: without_handles(v) for k, v in value.items() if k != "handle"}
+    if isinstance(value, list):
+        return [without_handles(v) for v in value]
+    return value
+
+
+def listed(netns):
+    """The live table as nft reads it back from the kernel, JSON without rule handles."""
+    r = run(["ip", "netns", "exec", netns, "nft", "-j", "list", "table", "inet", "dnsbridge"])
+    return without_handles(json.loads(r.stdout))
+
+
+class PlanTests(unittest.TestCase):
+    """The plan is valid nft, and apply through netlink programs exactly what nft makes of it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = netlab.Lab("pln")
+        cls.addClassCleanup(cls.lab.close)
+        cls.config = cls.lab.write_config(ISOLATION)
+        r = run([DNSBRIDGE, "isolation", "plan", "--config", cls.config])
+        cls.plan = r.stdout
+        cls.plan_file = os.path.join(cls.lab.dir, "plan.nft")
+        with open(cls.plan_file, "w") as f:
+            f.write(cls.plan)
+
+    def test_plan_passes_nft_syntax_check(self):
+        self.assertIn("table inet dnsbridge {", self.plan)
+        r = run(["nft", "-c", "-f", self.plan_file], check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_apply_programs_what_nft_makes_of_the_plan(self):
+        by_nft, by_apply = self.lab.add_ns("bynft"), self.lab.add_ns("byapply")
+        run(["ip", "netns", "exec", by_nft, "nft", "-f", self.plan_file])
+        r = run(["ip", "netns", "exec", by_apply, DNSBRIDGE, "isolation", "apply", "--config", self.config])
+        self.assertIn("applied table inet dnsbridge", r.stdout)
+        expected, actual = listed(by_nft), listed(by_apply)
+        self.assertGreater(len(actual["nftables"]), 40)
+        self.assertEqual(actual, expected)
+        # Applying again replaces the table; it does not append to it.
+        run(["ip", "netns", "exec", by_apply, DNSBRIDGE, "isolation", "apply", "--config", self.config])
+        self.assertEqual(listed(by_apply), expected)
+
+    def test_apply_without_cap_net_admin_is_refused_in_words(self):
+        netns = self.lab.add_ns("noadmin")
+        os.chmod(self.lab.dir, 0o755)  # the configuration must be readable to the unprivileged user
+        r = run(["ip", "netns", "exec", netns, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                 DNSBRIDGE, "isolation", "apply", "--config", self.config], check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("needs CAP_NET_ADMIN", r.stderr)
+        self.assertNotIn("dnsbridge", run(["ip", "netns", "exec", netns, "nft", "list", "tables"]).stdout)
+
+    def test_flush_removes_only_its_table(self):
+        netns = self.lab.add_ns("flush")
+        run(["ip", "netns", "exec", netns, "nft", "add", "table", "inet", "bystander"])
+        run(["ip", "netns", "exec", netns, "nft", "add", "chain", "inet", "bystander", "input",
+             "{ type filter hook input priority 0; policy accept; }"])
+        run(["ip", "netns", "exec", netns, DNSBRIDGE, "isolation", "apply", "--config", self.config])
+        self.assertIn("table inet dnsbridge", run(["ip", "netns", "exec", netns, "nft", "list", "tables"]).stdout)
+        r = run(["ip", "netns", "exec", netns, DNSBRIDGE, "isolation", "flush"])
+        self.assertEqual(r.returncode, 0)
+        tables = run(["ip", "netns", "exec", netns, "nft", "list", "tables"]).stdout.split("\n")
+        self.assertEqual([t for t in tables if t], ["table inet bystander"])
+        self.assertIn("chain input", run(["ip", "netns", "exec", netns, "nft", "list", "table", "inet", "bystander"]).stdout)
+        # Flushing when there is no table is not an error.
+        self.assertEqual(run(["ip", "netns", "exec", netns, DNSBRIDGE, "isolation", "flush"]).returncode, 0)
+
+
+class TrafficTests(unittest.TestCase):
+    """The demo topology with isolation applied in the gateway's namespace."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = netlab.Lab("iso")
+        cls.addClassCleanup(cls.lab.close)
+        cls.lab.build()
+        cls.lab.start_targets()
+        # A DNS server on an on-premises address that is no pool's target, reachable before.
+        cls.lab.start("stray", "client", ["/usr/bin/python3", os.path.join(netlab.ROOT, "Tests/integration/servfail.py"),
+                                          "198.18.1.10", "120"])
+        for _ in range(20):
+            cls.stray_before = cls.lab.dig("gw", "198.18.1.10", "stray.example")
+            if "status:" in cls.stray_before:
+                break
+            time.sleep(0.25)
+        run(["ip", "netns", "exec", cls.lab.ns("gw"), "nft", "add", "table", "inet", "bystander"])
+        # `run` applies the table at start.
+        cls.lab.start_gateway(ISOLATION)
+
+    def counter(self, comment):
+        """Packets counted by the rule with this comment."""
+        table = listed(self.lab.ns("gw"))
+        for item in table["nftables"]:
+            rule = item.get("rule")
+            if rule and rule.get("comment") == comment:
+                return next(e["counter"]["packets"] for e in rule["expr"] if "counter" in e)
+        raise AssertionError(f"no rule with comment {comment!r}")
+
+    def test_allowed_client_is_answered(self):
+        self.assertEqual(self.lab.short("vclient", VPC_ENDPOINT, "www.corp.example"), ["198.18.10.1"])
+        self.assertEqual(self.lab.short("vclient", VPC_ENDPOINT, "www.corp.example", "A", "+tcp"), ["198.18.10.1"])
+
+    def test_client_outside_allow_gets_no_packet_back(self):
+        before = self.counter("endpoint from-vpc: source outside allow")
+        r = self.lab.client("vclient", "query", VPC_ENDPOINT, "www.corp.example", "A", "source=198.18.2.200")
+        self.assertEqual(r["rcode"], "TIMEOUT", r)
+        self.assertGreater(self.counter("endpoint from-vpc: source outside allow"), before)
+
+    def test_lower_numbered_nacl_deny_beats_higher_allow(self):
+        before = self.counter("nacl onprem-edge ingress 100 deny")
+        out = self.lab.dig("client", ONPREM_ENDPOINT, "app.cloud.internal")
+        self.assertIn("timed out", out)
+        self.assertNotIn("status:", out)
+        self.assertGreater(self.counter("nacl onprem-edge ingress 100 deny"), before)
+        # The same client over TCP falls to entry 200, an allow.
+        self.assertEqual(self.lab.short("client", ONPREM_ENDPOINT, "app.cloud.internal", "A", "+tcp"),
+                         ["198.18.20.1"])
+        # Another host of the network is allowed over UDP by entry 200.
+        self.assertEqual(self.lab.short("dc2", ONPREM_ENDPOINT, "app.cloud.internal"), ["198.18.20.1"])
+
+    def test_egress_to_a_non_target_address_is_blocked(self):
+        self.assertIn("status: SERVFAIL", self.stray_before, "the stray server answered before isolation")
+        self.assertNotIn("status:", self.lab.dig("gw", "198.18.1.10", "stray.example"))
+        self.assertGreater(self.counter("DNS egress only to pool targets: udp 53"), 0)
+        # Targets are still reached: forwarding works.
+        self.assertEqual(self.lab.short("vclient", VPC_ENDPOINT, "db.corp.example"), ["198.18.10.2"])
+
+    def test_run_applied_the_table_at_start(self):
+        self.assertIn("isolation applied: table inet dnsbridge", self.lab.gateway_output())
+        self.assertGreaterEqual(self.counter("endpoint from-vpc: allow"), 1)  # the gateway's own start-up query
+
+    def test_other_tables_are_untouched(self):
+        tables = run(["ip", "netns", "exec", self.lab.ns("gw"), "nft", "list", "tables"]).stdout
+        self.assertIn("table inet bystander", tables)
+
+
+class RunLifecycleTests(unittest.TestCase):
+    """The table follows the configuration through reloads and outlives the process unless
+    `remove_on_exit` is set."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = netlab.Lab("isr")
+        cls.addClassCleanup(cls.lab.close)
+        cls.lab.build()
+        cls.lab.start_targets()
+
+    def tables(self):
+        return run(["ip", "netns", "exec", self.lab.ns("gw"), "nft", "list", "tables"]).stdout
+
+    def reload(self, extra, expect):
+        self.lab.write_config(extra)
+        os.kill(self.lab.gateway.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.lab.gateway_output().count(expect) < self.seen.get(expect, 0) + 1:
+            time.sleep(0.1)
+        self.seen[expect] = self.lab.gateway_output().count(expect)
+        self.assertGreater(self.seen[expect], 0, self.lab.gateway_output())
+
+    def test_table_follows_reloads_and_exit(self):
+        self.seen = {}
+        self.lab.start_gateway(ISOLATION)
+        self.assertIn("table inet dnsbridge", self.tables())
+        # Protection outlives the process by default.
+        self.assertEqual(self.lab.stop_gateway(), 0)
+        self.assertIn("table inet dnsbridge", self.tables())
+
+        self.lab.start_gateway(ISOLATION.replace("enabled: true", "enabled: true\n  remove_on_exit: true"))
+        self.reload(ISOLATION.replace("enabled: true", "enabled: false"), "isolation disabled: table inet dnsbridge removed")
+        self.assertNotIn("dnsbridge", self.tables())
+        self.reload(ISOLATION.replace("enabled: true", "enabled: true\n  remove_on_exit: true"), "reloaded")
+        self.assertIn("table inet dnsbridge", self.tables())
+        self.assertEqual(self.lab.short("vclient", VPC_ENDPOINT, "www.corp.example"), ["198.18.10.1"])
+        self.assertEqual(self.lab.stop_gateway(), 0)
+        self.assertIn("isolation removed on exit", self.lab.gateway_output())
+        self.assertNotIn("dnsbridge", self.tables())
+
+
+if __name__ == "__main__":
+    unittest.main()
