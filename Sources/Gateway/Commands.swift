@@ -14,8 +14,9 @@ enum Commands {
       status [--socket PATH] [--json]
                                  the running gateway's pools, target health and RTT, counters
       cache flush [NAME]         drop the running gateway's cached answers (all, or NAME and below)
-      isolation plan|apply|flush [--config PATH]
-                                 print, program or remove the nftables table of security groups and NACLs
+      isolation plan|apply|verify|flush [--config PATH]
+                                 print, program, check for drift or remove the nftables table of
+                                 security groups and NACLs
       version                    print the version and the linked library versions
       help [COMMAND]             show this help, or a command's
 

@@ -79,8 +79,13 @@ enum RunCommand {
         Notify.ready()
 
         var current = loaded
+        var nextVerify = Isolation.nextVerify(current.config)
         while true {
-            let signal = Signals.wait()
+            guard let signal = Isolation.waitForSignal(until: nextVerify) else {
+                Isolation.repairDrift(current.config)
+                nextVerify = Isolation.nextVerify(current.config)
+                continue
+            }
             switch signal {
             case SIGHUP:
                 Notify.reloading()
@@ -94,6 +99,7 @@ enum RunCommand {
                         $0.loadedUnix = Int(time(nil))
                     }
                 }
+                nextVerify = Isolation.nextVerify(current.config)
                 Notify.ready()
             case SIGTERM, SIGINT:
                 Log.info("stopping: answering queries in flight")

@@ -9,6 +9,8 @@ public struct IsolationPolicy: Sendable {
     public var removeOnExit: Bool
     public var securityGroups: [SecurityGroup]
     public var nacls: [NACL]
+    /// How often `run` compares the live table with the plan and repairs drift; 0: never.
+    public var verifyIntervalMilliseconds: Int = 60_000
 
     public init(enabled: Bool = false, removeOnExit: Bool = false, securityGroups: [SecurityGroup] = [],
                 nacls: [NACL] = []) {

@@ -48,7 +48,7 @@ class CheckTests(unittest.TestCase):
         self.assertIn("ok: 2 endpoints, 2 pools, 2 rules", out)
         # Features not built yet are named, with their line, never accepted silently.
         self.assertRegex(err, r"product\.yaml:\d+: warning: control is not implemented yet; ignored")
-        self.assertRegex(err, r"product\.yaml:\d+: warning: isolation verify and the drift re-check are not implemented yet")
+        self.assertNotIn("isolation", err)  # built: no warning for it
 
     def test_positional_path(self):
         code, _, _ = run("check", PRODUCT)
@@ -197,11 +197,20 @@ class IsolationCommandTests(unittest.TestCase):
         self.assertRegex(err, r":6: warning: nacl edge allows no tcp 8053 in on eth1: the control listener is unreachable")
         self.assertRegex(err, r":6: warning: nacl edge allows no tcp out to ports 1024-65535 on eth1")
 
+    def test_verify_interval_is_checked(self):
+        path = write_config(LOCKOUT.replace("  enabled: true", "  enabled: true\n  verify_interval: 200ms"))
+        try:
+            code, _, err = run("check", "--config", path)
+        finally:
+            os.unlink(path)
+        self.assertEqual(code, 1)
+        self.assertRegex(err, r":8: verify_interval must be 0s \(never\) or at least 1s")
+
     def test_action_is_required(self):
         for words in (["isolation"], ["isolation", "bogus"]):
             code, _, err = run(*words)
             self.assertEqual(code, 2)
-            self.assertIn("plan, apply or flush", err)
+            self.assertIn("plan, apply, verify or flush", err)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,37 @@ class PlanTests(unittest.TestCase):
         run(["ip", "netns", "exec", by_apply, DNSBRIDGE, "isolation", "apply", "--config", self.config])
         self.assertEqual(listed(by_apply), expected)
 
+    def test_verify_agrees_with_nft_and_finds_drift(self):
+        netns = self.lab.add_ns("verify")
+        verify = ["ip", "netns", "exec", netns, DNSBRIDGE, "isolation", "verify", "--config", self.config]
+        r = run(verify, check=False)
+        self.assertEqual((r.returncode, r.stdout.strip()), (1, "drift: table inet dnsbridge is missing"))
+        # What nft makes of the plan is what verify expects, as is what apply programs.
+        run(["ip", "netns", "exec", netns, "nft", "-f", self.plan_file])
+        r = run(verify, check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("no drift", r.stdout)
+        run(["ip", "netns", "exec", netns, DNSBRIDGE, "isolation", "apply", "--config", self.config])
+        self.assertEqual(run(verify, check=False).returncode, 0)
+        # Changes made by hand with nft: a rule deleted, a rule added, an element added, a chain.
+        handle = next(i["rule"]["handle"] for i in json.loads(run(
+            ["ip", "netns", "exec", netns, "nft", "-j", "-a", "list", "chain", "inet", "dnsbridge", "input"]).stdout)["nftables"]
+            if "rule" in i and i["rule"].get("comment") == "endpoint from-vpc 198.18.2.1:53 tcp")
+        nft = ["ip", "netns", "exec", netns, "nft"]
+        run(nft + ["delete", "rule", "inet", "dnsbridge", "input", "handle", str(handle)])
+        run(nft + ["add", "rule", "inet", "dnsbridge", "endpoint-from-vpc", "tcp", "dport", "22", "accept"])
+        run(nft + ["add", "element", "inet", "dnsbridge", "endpoint-from-vpc-allow-v4", "{ 203.0.113.0/24 }"])
+        run(nft + ["add", "chain", "inet", "dnsbridge", "stray"])
+        r = run(verify, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(sorted(r.stdout.splitlines()), sorted([
+            'drift: missing rule in chain input: "endpoint from-vpc 198.18.2.1:53 tcp"',
+            'drift: extra rule in chain endpoint-from-vpc: ""',
+            "drift: set endpoint-from-vpc-allow-v4 changed: 0 planned elements missing, 2 extra",
+            "drift: extra chain stray",
+        ]))
+        self.assertIn("differs from the plan in 4 places", r.stderr)
+
     def test_apply_without_cap_net_admin_is_refused_in_words(self):
         netns = self.lab.add_ns("noadmin")
         os.chmod(self.lab.dir, 0o755)  # the configuration must be readable to the unprivileged user
@@ -198,6 +229,24 @@ class RunLifecycleTests(unittest.TestCase):
             time.sleep(0.1)
         self.seen[expect] = self.lab.gateway_output().count(expect)
         self.assertGreater(self.seen[expect], 0, self.lab.gateway_output())
+
+    def test_drift_is_repaired(self):
+        self.lab.start_gateway(ISOLATION.replace("enabled: true", "enabled: true\n  verify_interval: 1s"))
+        try:
+            nft = ["ip", "netns", "exec", self.lab.ns("gw"), "nft"]
+            run(nft + ["flush", "chain", "inet", "dnsbridge", "endpoint-from-vpc"])
+            deadline = time.monotonic() + 10
+            while "isolation drift repaired" not in self.lab.gateway_output() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            log = self.lab.gateway_output()
+            self.assertIn('isolation drift: missing rule in chain endpoint-from-vpc: "endpoint from-vpc: source outside allow"', log)
+            self.assertIn("isolation drift repaired", log)
+            r = run(["ip", "netns", "exec", self.lab.ns("gw"), DNSBRIDGE, "isolation", "verify", "--config",
+                     self.lab.config_path], check=False)
+            self.assertEqual(r.returncode, 0, r.stdout)
+        finally:
+            self.assertEqual(self.lab.stop_gateway(), 0)
+            run(["ip", "netns", "exec", self.lab.ns("gw"), DNSBRIDGE, "isolation", "flush"])
 
     def test_table_follows_reloads_and_exit(self):
         self.seen = {}

@@ -1,3 +1,4 @@
+import EventIO
 import NetIsolation
 
 /// What `run` does with `isolation:`: the table follows the configuration at start and at each
@@ -34,6 +35,36 @@ enum Isolation {
         switch NetlinkTable.flush() {
         case .success: Log.info("isolation removed on exit (remove_on_exit)")
         case .failure(let error): Log.error("isolation could not be removed on exit: \(error)")
+        }
+    }
+
+    /// When the next drift check is due (monotonic milliseconds), or nil when none is.
+    static func nextVerify(_ config: GatewayConfig) -> Int? {
+        guard let policy = config.isolation?.value, policy.enabled, policy.verifyIntervalMilliseconds > 0 else { return nil }
+        return Int(monotonicNanos() / 1_000_000) + policy.verifyIntervalMilliseconds
+    }
+
+    /// The next signal, or nil when the drift check is due first.
+    static func waitForSignal(until due: Int?) -> Int32? {
+        guard let due else { return Signals.wait() }
+        return Signals.wait(milliseconds: max(0, due - Int(monotonicNanos() / 1_000_000)))
+    }
+
+    /// Compares the live table with the plan; on drift, logs each difference and applies the plan
+    /// again.
+    static func repairDrift(_ config: GatewayConfig) {
+        let ruleset = config.ruleset
+        switch NetlinkTable.verify(against: ruleset) {
+        case .failure(let error):
+            Log.error("isolation drift check failed: \(error)")
+        case .success(let drift) where drift.isEmpty:
+            break
+        case .success(let drift):
+            for d in drift { Log.warning("isolation drift: \(d)") }
+            switch NetlinkTable.replace(with: ruleset) {
+            case .success: Log.info("isolation drift repaired: table inet dnsbridge applied again")
+            case .failure(let error): Log.error("isolation drift could not be repaired: \(error)")
+            }
         }
     }
 }

@@ -16,6 +16,19 @@ enum Signals {
         signal(SIGPIPE, SIG_IGN)
     }
 
+    /// The next signal, or nil when `milliseconds` pass first.
+    static func wait(milliseconds: Int) -> Int32? {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in handled { sigaddset(&set, s) }
+        var timeout = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+        while true {
+            let s = sigtimedwait(&set, nil, &timeout)
+            if s >= 0 { return s }
+            if errno == EAGAIN { return nil }
+        }
+    }
+
     static func wait() -> Int32 {
         var set = sigset_t()
         sigemptyset(&set)
