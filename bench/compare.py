@@ -7,7 +7,10 @@ size). Workloads: cache misses (unique names under a wildcard) and cache hits (3
 repeated). dnsperf runs on CPU 0 and the servers on CPU 1 where the machine has two. Each
 measurement is taken ROUNDS times, alternating servers, and the median is printed with the
 ratio; queries/s, average and p99 latency come from dnsperf (p99 from its per-query lines).
-Last, each server is filled with ENTRIES unique answers and its resident memory measured.
+Then each server is filled with ENTRIES unique answers and its resident memory measured. Last,
+isolation: dnsbridge alone, queried across a veth from a client namespace (loopback is never
+filtered), with its nftables table applied and flushed in alternate rounds; the ratio of
+queries/s isolation-on / isolation-off is printed for both workloads.
 
 usage: compare.py DNSBRIDGE [SECONDS] [ROUNDS] [ENTRIES]
 """
@@ -197,6 +200,57 @@ getPool(""):setCache(newPacketCache(%d))
             after = rss_kib(pid)
             print(f"  {name:<10} {before / 1024:8.1f} MiB -> {after / 1024:8.1f} MiB, {answered} answered "
                   f"(growth {(after - before) * 1024 / max(answered, 1):.0f} bytes per answer)")
+
+    # Isolation on / off, across a veth so that every query meets the table.
+    client = ns + "c"
+    sh("ip", "netns", "add", client)
+    try:
+        sh("ip", "link", "add", "bench0", "netns", ns, "type", "veth", "peer", "name", "bench1", "netns", client)
+        sh(*inside("ip", "addr", "add", "198.18.0.1/30", "dev", "bench0"))
+        sh(*inside("ip", "link", "set", "bench0", "up"))
+        sh("ip", "netns", "exec", client, "ip", "addr", "add", "198.18.0.2/30", "dev", "bench1")
+        sh("ip", "netns", "exec", client, "ip", "link", "set", "bench1", "up")
+        sh("ip", "netns", "exec", client, "ip", "link", "set", "lo", "up")
+        iso_config = os.path.join(work, "isolated.yaml")
+        with open(iso_config, "w") as f:
+            f.write(f"""workers: 1
+cache: {{ max_entries: {max(entries, 1000)} }}
+endpoints:
+  - {{ name: bench, direction: outbound, addresses: ["198.18.0.1:5300"], allow: ["198.18.0.0/30"], system_pool: nsd }}
+pools:
+  - {{ name: nsd, targets: [ {{ address: "127.0.0.1:5301" }} ] }}
+isolation: {{ enabled: true, verify_interval: 0s }}
+""")
+        isolated = start([dnsbridge, "run", "--config", iso_config], os.path.join(work, "isolated.out"), cpu=1)
+        for _ in range(50):
+            r = sh("ip", "netns", "exec", client, "dig", "@198.18.0.1", "-p", "5300", "w.load.example", "+time=1",
+                   "+tries=1", "+short", check=False)
+            if r.stdout.strip():
+                break
+            time.sleep(0.2)
+
+        def remote_dnsperf(names):
+            taskset = ["taskset", "-c", "0"] if pin else []
+            r = subprocess.run(["ip", "netns", "exec", client, *taskset, "dnsperf", "-s", "198.18.0.1", "-p", "5300",
+                                "-d", names, "-l", str(seconds), "-c", "8", "-q", "500", "-t", "2"],
+                               capture_output=True, text=True)
+            return float(re.search(r"Queries per second:\s+([\d.]+)", r.stdout).group(1))
+
+        iso = {(w, state): [] for w in ("miss", "hit") for state in ("on", "off")}
+        for _ in range(rounds):
+            for state in ("on", "off"):
+                action = "apply" if state == "on" else "flush"
+                sh(*inside(dnsbridge, "isolation", action, "--config", iso_config))
+                iso[("miss", state)].append(remote_dnsperf(miss_names))
+                iso[("hit", state)].append(remote_dnsperf(hit_names))
+        print("isolation (dnsbridge across a veth, table applied vs flushed, peak queries/s):")
+        for workload in ("miss", "hit"):
+            on, off = statistics.median(iso[(workload, "on")]), statistics.median(iso[(workload, "off")])
+            print(f"  cache {workload:<4}  on {on:>9.0f}  off {off:>9.0f}  ratio on/off {on / off:.2f}")
+        os.killpg(isolated.pid, signal.SIGTERM)
+        isolated.wait(timeout=10)
+    finally:
+        sh("ip", "netns", "del", client, check=False)
 finally:
     for p in procs:
         try:

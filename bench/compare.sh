@@ -14,5 +14,5 @@ for p in dnsdist nsd dnsperf dnsutils; do
         if [ -n "$created" ]; then rm -f /usr/sbin/policy-rc.d; fi
     fi
 done
-swift build -c release --product dnsbridge >/dev/null
+swift build -c release --static-swift-stdlib --product dnsbridge >/dev/null
 exec /usr/bin/python3 bench/compare.py "$root/.build/release/dnsbridge" "${1:-10}" "${2:-3}" "${3:-1000000}"

@@ -13,5 +13,5 @@ for p in dnsdist nsd dnsperf dnsutils python3-dnspython; do
         if [ -n "$created" ]; then rm -f /usr/sbin/policy-rc.d; fi
     fi
 done
-swift build -c release --product dnsbridge >/dev/null
+swift build -c release --static-swift-stdlib --product dnsbridge >/dev/null
 DNSBRIDGE="$root/.build/release/dnsbridge" exec /usr/bin/python3 bench/failover.py

@@ -8,7 +8,7 @@ rules="${1:-1000000}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 swift build -c release --product rules-bench >/dev/null
-swift build -c release --product dnsbridge >/dev/null
+swift build -c release --static-swift-stdlib --product dnsbridge >/dev/null
 .build/release/rules-bench "$rules"
 
 out="$root/bench/out"

@@ -29,8 +29,10 @@ ISOLATION = """isolation:
       ingress:
         - { number: 200, action: allow, protocol: any, cidr: "198.18.1.0/24" }
         - { number: 100, action: deny, protocol: udp, port: 53, cidr: "198.18.1.10/32" }
+        - { number: 300, action: allow, protocol: any, cidr: "2001:db8:1::/64" }
       egress:
         - { number: 100, action: allow, protocol: any, cidr: "198.18.1.0/24" }
+        - { number: 200, action: allow, protocol: any, cidr: "2001:db8:1::/64" }
 """
 
 
@@ -114,6 +116,22 @@ class PlanTests(unittest.TestCase):
         ]))
         self.assertIn("differs from the plan in 4 places", r.stderr)
 
+    def test_a_rejected_batch_names_its_object_and_leaves_the_table(self):
+        netns = self.lab.add_ns("rejected")
+        run(["ip", "netns", "exec", netns, DNSBRIDGE, "isolation", "apply", "--config", self.config])
+        before = listed(netns)
+        # nf_tables takes set and chain names of at most 255 octets; this endpoint's are longer.
+        long_name = "e" * 260
+        bad = os.path.join(self.lab.dir, "long-name.yaml")
+        with open(self.config) as f, open(bad, "w") as out:
+            out.write(f.read().replace("name: from-vpc", f"name: {long_name}").replace(
+                "endpoints: [from-vpc]", f"endpoints: [{long_name}]"))
+        r = run(["ip", "netns", "exec", netns, DNSBRIDGE, "isolation", "apply", "--config", bad], check=False)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn(f"set endpoint-{long_name}-allow-v4: Numerical result out of range", r.stderr)
+        self.assertIn("the previous table stays in force", r.stderr)
+        self.assertEqual(listed(netns), before)
+
     def test_apply_without_cap_net_admin_is_refused_in_words(self):
         netns = self.lab.add_ns("noadmin")
         os.chmod(self.lab.dir, 0o755)  # the configuration must be readable to the unprivileged user
@@ -161,13 +179,13 @@ class TrafficTests(unittest.TestCase):
         cls.lab.start_gateway(ISOLATION)
 
     def counter(self, comment):
-        """Packets counted by the rule with this comment."""
+        """Packets counted by the rules with this comment (one per address family for a set)."""
         table = listed(self.lab.ns("gw"))
-        for item in table["nftables"]:
-            rule = item.get("rule")
-            if rule and rule.get("comment") == comment:
-                return next(e["counter"]["packets"] for e in rule["expr"] if "counter" in e)
-        raise AssertionError(f"no rule with comment {comment!r}")
+        counts = [next(e["counter"]["packets"] for e in item["rule"]["expr"] if "counter" in e)
+                  for item in table["nftables"] if "rule" in item and item["rule"].get("comment") == comment]
+        if not counts:
+            raise AssertionError(f"no rule with comment {comment!r}")
+        return sum(counts)
 
     def test_allowed_client_is_answered(self):
         self.assertEqual(self.lab.short("vclient", VPC_ENDPOINT, "www.corp.example"), ["198.18.10.1"])
@@ -201,6 +219,13 @@ class TrafficTests(unittest.TestCase):
     def test_run_applied_the_table_at_start(self):
         self.assertIn("isolation applied: table inet dnsbridge", self.lab.gateway_output())
         self.assertGreaterEqual(self.counter("endpoint from-vpc: allow"), 1)  # the gateway's own start-up query
+
+    def test_ipv6_through_the_table(self):
+        # Neighbour discovery passes (nothing over IPv6 would work otherwise), the endpoint's IPv6
+        # allow set admits the client, and the IPv6 target is reached.
+        self.assertEqual(self.lab.short("client", "2001:db8:1::1", "app.cloud.internal"), ["198.18.20.1"])
+        self.assertGreater(self.counter("endpoint from-onprem: allow"), 0)
+        self.assertIn("served-by dc2", " ".join(self.lab.short("vclient", VPC_ENDPOINT, "v6.corp.example", "TXT")))
 
     def test_other_tables_are_untouched(self):
         tables = run(["ip", "netns", "exec", self.lab.ns("gw"), "nft", "list", "tables"]).stdout
