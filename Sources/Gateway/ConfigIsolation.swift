@@ -5,12 +5,13 @@ import NetIsolation
 /// line; NetIsolation receives only the validated policy.
 extension ConfigReader {
     mutating func readIsolation(_ node: YAMLNode) -> IsolationPolicy? {
-        guard let m = mapping(node, what: "isolation", allowed: ["enabled", "remove_on_exit", "verify_interval", "security_groups", "nacls"]) else {
+        guard let m = mapping(node, what: "isolation", allowed: ["enabled", "remove_on_exit", "verify_interval", "notrack", "security_groups", "nacls"]) else {
             return nil
         }
         var policy = IsolationPolicy()
         if let n = m["enabled"], let v = bool(n, what: "enabled") { policy.enabled = v }
         if let n = m["remove_on_exit"], let v = bool(n, what: "remove_on_exit") { policy.removeOnExit = v }
+        if let n = m["notrack"], let v = choice(n, what: "notrack", as: IsolationPolicy.Notrack.self) { policy.notrack = v }
         if let n = m["verify_interval"], let v = duration(n, what: "verify_interval") {
             if v.milliseconds != 0 && v.milliseconds < 1000 {
                 diagnostics.error(n.line, "verify_interval must be 0s (never) or at least 1s")

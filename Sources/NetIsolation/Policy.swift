@@ -11,6 +11,13 @@ public struct IsolationPolicy: Sendable {
     public var nacls: [NACL]
     /// How often `run` compares the live table with the plan and repairs drift; 0: never.
     public var verifyIntervalMilliseconds: Int = 60_000
+    public var notrack: Notrack = .auto
+
+    /// Whether DNS over UDP is marked untracked in the raw hooks. The table's own rules for
+    /// endpoints and targets never need connection tracking; marking is worth its cost only
+    /// where tracking is on: with explicit security groups (which are stateful), or on a host
+    /// whose other tables turn it on (Docker, a stateful host firewall) — `always`.
+    public enum Notrack: String, Sendable, CaseIterable { case auto, always, never }
 
     public init(enabled: Bool = false, removeOnExit: Bool = false, securityGroups: [SecurityGroup] = [],
                 nacls: [NACL] = []) {

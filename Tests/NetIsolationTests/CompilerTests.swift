@@ -41,14 +41,13 @@ struct CompilerTests {
                         egress: [])
         let r = Compiler.compile(IsolationPolicy(enabled: true, nacls: [nacl]), Exposure(endpoints: [], targets: []))
         let chain = r.chains.first { $0.name == "nacl-edge-ingress" }!
-        #expect(chain.rules.map(\.verdict) == [.drop, .return, .drop])
-        #expect(chain.rules.map(\.comment) == ["nacl edge ingress 100 deny", "nacl edge ingress 200 allow",
-                                               "nacl edge ingress: no entry matched"])
+        // Neighbour discovery first (a NACL would deny it), then the entries by number.
+        #expect(chain.rules.map(\.verdict) == [.return, .return, .return, .drop, .return, .drop])
+        #expect(chain.rules.suffix(3).map(\.comment) == ["nacl edge ingress 100 deny", "nacl edge ingress 200 allow",
+                                                          "nacl edge ingress: no entry matched"])
         let input = r.chains.first { $0.name == "input" }!
-        // NACLs before the stateful accept: they are stateless.
-        let jump = input.rules.firstIndex { $0.verdict == .jump("nacl-edge-ingress") }!
-        let established = input.rules.firstIndex { $0.matches == [.established] }!
-        #expect(jump < established)
+        // The NACL runs before anything accepts: it comes right after loopback.
+        #expect(input.rules.firstIndex { $0.verdict == .jump("nacl-edge-ingress") } == 1)
     }
 
     @Test func endpointAllowListsBecomeSetsAndEveryListenerJumps() {
@@ -56,7 +55,9 @@ struct CompilerTests {
             (ip: ip("198.18.2.1"), services: [Service(.udp, 53), Service(.tcp, 53)]),
             (ip: ip("::"), services: [Service(.udp, 5300)]),
         ], allow: [cidr("198.18.2.0/25"), cidr("2001:db8:2::/64")])
-        let r = Compiler.compile(IsolationPolicy(enabled: true), Exposure(endpoints: [endpoint], targets: []))
+        var policy = IsolationPolicy(enabled: true)
+        policy.notrack = .always
+        let r = Compiler.compile(policy, Exposure(endpoints: [endpoint], targets: []))
         #expect(r.sets.map(\.name) == ["endpoint-from_vpc-allow-v4", "endpoint-from_vpc-allow-v6"])
         let input = r.chains.first { $0.name == "input" }!
         let jumps = input.rules.filter { $0.verdict == .jump("endpoint-from_vpc") }
@@ -67,6 +68,27 @@ struct CompilerTests {
         #expect(raw.rules.count == 2)  // UDP listeners only: TCP stays tracked
         let chain = r.chains.first { $0.name == "endpoint-from_vpc" }!
         #expect(chain.rules.last == FilterRule(matches: [], verdict: .drop, comment: "endpoint from vpc: source outside allow"))
+    }
+
+    @Test func untrackedOnlyWhereTrackingIsOn() {
+        let endpoint = EndpointExposure(name: "e", listeners: [(ip: ip("198.18.2.1"), services: [Service(.udp, 53)])],
+                                        allow: [cidr("198.18.2.0/24")])
+        let exposure = Exposure(endpoints: [endpoint], targets: [])
+        let group = SecurityGroup(name: "admin", ingress: [SecurityGroupRule(protocol: .tcp, ports: nil, cidr: cidr("10.0.0.0/8"))], egress: [])
+        func chains(_ policy: IsolationPolicy) -> [String] { Compiler.compile(policy, exposure).chains.map(\.name) }
+        func uses(_ policy: IsolationPolicy, _ m: FilterMatch) -> Bool {
+            Compiler.compile(policy, exposure).chains.contains { $0.rules.contains { $0.matches.contains(m) } }
+        }
+        // No explicit group: nothing in the table tracks connections, so nothing is marked.
+        #expect(chains(IsolationPolicy(enabled: true)) == ["input", "output", "endpoint-e"])
+        #expect(!uses(IsolationPolicy(enabled: true), .established))
+        // A stateful group turns tracking on, and DNS is kept out of it.
+        let grouped = IsolationPolicy(enabled: true, securityGroups: [group])
+        #expect(chains(grouped).prefix(2) == ["prerouting-raw", "output-raw"])
+        #expect(uses(grouped, .established))
+        var never = grouped
+        never.notrack = .never
+        #expect(!chains(never).contains("prerouting-raw"))
     }
 
     @Test func dnsEgressOnlyToTargets() {

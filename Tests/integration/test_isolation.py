@@ -19,10 +19,16 @@ DNSBRIDGE = netlab.DNSBRIDGE
 VPC_ENDPOINT = "198.18.2.1"
 ONPREM_ENDPOINT = "198.18.1.1"
 
+# The admin group is stateful, so the table tracks connections and keeps DNS out of the
+# conntrack table with notrack rules: every kind of object the compiler makes is exercised.
 # h1 is the gateway's leg on the on-premises network. Entry 100 denies the client's UDP queries
 # although entry 200 allows its whole network: the lower number wins.
 ISOLATION = """isolation:
   enabled: true
+  security_groups:
+    - name: admin
+      ingress:
+        - { protocol: tcp, port: 22, cidr: "198.18.1.0/24" }
   nacls:
     - name: onprem-edge
       interface: h1

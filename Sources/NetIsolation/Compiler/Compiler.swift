@@ -8,14 +8,15 @@ import Addressing
 ///   subnet's ACL runs before an instance's security group. An allow returns the packet to the
 ///   base chain; it is not a final accept.
 /// - **Endpoint security groups**: traffic to an endpoint's address and service ports is accepted
-///   from its `allow` prefixes and dropped from anywhere else. DNS over UDP to and from endpoints
-///   and targets skips connection tracking (rules in the `raw` hooks), so it is matched
-///   statelessly in both directions.
+///   from its `allow` prefixes and dropped from anywhere else. Queries and answers are matched
+///   statelessly in both directions (answers by source address and port), so these rules need no
+///   connection tracking; DNS over UDP is marked untracked in the `raw` hooks where tracking is
+///   on anyway (`notrack`: explicit groups, or `always` for hosts whose other tables track).
 /// - **Egress to targets**: DNS ports (53, 853 and every target's port) are reachable only on the
 ///   pools' targets.
 /// - **Explicit security groups**: each rule's protocol and ports join the scope; traffic in that
 ///   scope is accepted from (ingress) or to (egress) the rule's prefix, statefully — replies pass
-///   through `ct state established,related`.
+///   through `ct state established,related`, the only rule that uses connection tracking.
 /// Loopback and ICMPv6 neighbour discovery are never filtered.
 public enum Compiler {
     public static func compile(_ policy: IsolationPolicy, _ exposure: Exposure) -> Ruleset {
@@ -49,17 +50,12 @@ private struct Compilation {
 
         input.rules.append(FilterRule(matches: [.loopback(inbound: true)], verdict: .accept, comment: "loopback is never filtered"))
         output.rules.append(FilterRule(matches: [.loopback(inbound: false)], verdict: .accept, comment: "loopback is never filtered"))
-        for type in [ICMPv6Type.routerAdvert, .neighborSolicit, .neighborAdvert] {
-            input.rules.append(FilterRule(matches: [.icmpv6(type)], verdict: .accept, comment: "neighbour discovery is never filtered"))
-        }
-        for type in [ICMPv6Type.routerSolicit, .neighborSolicit, .neighborAdvert] {
-            output.rules.append(FilterRule(matches: [.icmpv6(type)], verdict: .accept, comment: "neighbour discovery is never filtered"))
-        }
 
         for nacl in policy.nacls {
             for (inbound, entries) in [(true, nacl.ingress), (false, nacl.egress)] {
                 let side = inbound ? "ingress" : "egress"
                 var chain = FilterChain(name: identifier("nacl-\(nacl.name)-\(side)"))
+                chain.rules = neighbourDiscovery(inbound: inbound, verdict: .return)
                 for e in entries {
                     chain.rules.append(FilterRule(matches: entryMatches(e.protocol, e.ports, e.cidr, inbound: inbound),
                                             verdict: e.action == .allow ? .return : .drop,
@@ -72,10 +68,6 @@ private struct Compilation {
                 regular.append(chain)
             }
         }
-
-        let stateful = "replies to allowed traffic"
-        input.rules.append(FilterRule(matches: [.established], verdict: .accept, comment: stateful))
-        output.rules.append(FilterRule(matches: [.established], verdict: .accept, comment: stateful))
 
         for endpoint in exposure.endpoints {
             var chain = FilterChain(name: identifier("endpoint-\(endpoint.name)"))
@@ -97,11 +89,11 @@ private struct Compilation {
                     let label = "endpoint \(endpoint.name) \(describe(ip, service))"
                     let query = host + [.port(service.transport, single(service.port), .destination)]
                     input.rules.append(FilterRule(matches: query, verdict: .jump(chain.name), comment: label))
+                    let answer = sourceMatch(ip) + [.port(service.transport, single(service.port), .source)]
+                    output.rules.append(FilterRule(matches: answer, verdict: .accept, comment: "\(label): answers"))
                     if service.transport == .udp {
-                        let answer = sourceMatch(ip) + [.port(.udp, single(service.port), .source)]
                         rawIn.rules.append(FilterRule(matches: query, verdict: .notrack, comment: "\(label): queries untracked"))
                         rawOut.rules.append(FilterRule(matches: answer, verdict: .notrack, comment: "\(label): answers untracked"))
-                        output.rules.append(FilterRule(matches: answer, verdict: .accept, comment: "\(label): answers"))
                     }
                 }
             }
@@ -115,15 +107,15 @@ private struct Compilation {
                 let label = "pool \(target.pool) target \(target.address) \(transport.rawValue)"
                 let port = single(target.address.port)
                 let query: [FilterMatch] = [.prefix(host, .destination), .port(transport, port, .destination)]
+                let answer: [FilterMatch] = [.prefix(host, .source), .port(transport, port, .source)]
                 output.rules.append(FilterRule(matches: query, verdict: .accept, comment: label))
+                input.rules.append(FilterRule(matches: answer, verdict: .accept, comment: "\(label): answers"))
                 if !egressPorts.contains(Service(transport, target.address.port)) {
                     egressPorts.append(Service(transport, target.address.port))
                 }
                 guard transport == .udp else { continue }
-                let answer: [FilterMatch] = [.prefix(host, .source), .port(.udp, port, .source)]
                 rawOut.rules.append(FilterRule(matches: query, verdict: .notrack, comment: "\(label): queries untracked"))
                 rawIn.rules.append(FilterRule(matches: answer, verdict: .notrack, comment: "\(label): answers untracked"))
-                input.rules.append(FilterRule(matches: answer, verdict: .accept, comment: "\(label): answers"))
             }
         }
 
@@ -135,13 +127,20 @@ private struct Compilation {
                                      comment: "DNS egress only to pool targets: \(service.transport.rawValue) \(service.port)"))
         }
 
-        ruleset.chains = [rawIn, rawOut, input, output] + regular
+        let stateful = policy.securityGroups.contains { !$0.ingress.isEmpty || !$0.egress.isEmpty }
+        let untracked = policy.notrack == .always || (policy.notrack == .auto && stateful)
+        ruleset.chains = (untracked ? [rawIn, rawOut] : []) + [input, output] + regular
     }
 
     /// Each explicit rule accepts its traffic from (or to) its prefix; then what the rules'
     /// protocols and ports cover is dropped from everywhere else.
     mutating func addGroups(_ groups: [SecurityGroup], inbound: Bool, to chain: inout FilterChain) {
         let side = inbound ? "ingress" : "egress"
+        guard groups.contains(where: { !(inbound ? $0.ingress : $0.egress).isEmpty }) else { return }
+        // Stateful: replies to what the groups allowed pass. Only explicit groups need connection
+        // tracking; the derived rules above match both directions statelessly.
+        chain.rules.append(FilterRule(matches: [.established], verdict: .accept, comment: "security groups: replies to allowed traffic"))
+        chain.rules += neighbourDiscovery(inbound: inbound, verdict: .accept)
         var scopes: [(IPProtocol, PortRange?)] = []
         for group in groups {
             for (i, rule) in (inbound ? group.ingress : group.egress).enumerated() {
@@ -160,6 +159,13 @@ private struct Compilation {
             let what = proto == .any ? "any traffic" : "\(proto.rawValue) \(ports.map { "\($0)" } ?? "every port")"
             chain.rules.append(FilterRule(matches: matches, verdict: .drop, comment: "security groups \(side): \(what) not allowed"))
         }
+    }
+
+    /// ICMPv6 neighbour discovery passes every filter of this table: without it IPv6 stops.
+    func neighbourDiscovery(inbound: Bool, verdict: Verdict) -> [FilterRule] {
+        let types: [ICMPv6Type] = inbound ? [.routerAdvert, .neighborSolicit, .neighborAdvert]
+                                          : [.routerSolicit, .neighborSolicit, .neighborAdvert]
+        return types.map { FilterRule(matches: [.icmpv6($0)], verdict: verdict, comment: "neighbour discovery is never filtered") }
     }
 
     /// A NACL entry or security-group rule: the peer's prefix (source inbound, destination
