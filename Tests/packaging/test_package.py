@@ -180,6 +180,15 @@ class InstallTests(unittest.TestCase):
             code = gateway.wait(timeout=15)
         with open(self.gateway_log) as f:
             self.assertEqual(code, 0, f.read())
+        # The unit's other capability is enough to program isolation through netlink, with the
+        # libnftnl and libmnl that Depends brought in.
+        self.root.write("/tmp/loopback.yaml", "isolation: { enabled: true }\n", mode="a")
+        as_service = ("setpriv --reuid=dnsbridge --regid=dnsbridge --clear-groups --inh-caps=+net_admin "
+                      "--ambient-caps=+net_admin /usr/sbin/dnsbridge isolation")
+        r = self.root.sh(f"{as_service} apply --config /tmp/loopback.yaml", netns=self.netns)
+        self.assertIn("applied table inet dnsbridge", r.stdout)
+        self.assertIn("no drift", self.root.sh(f"{as_service} verify --config /tmp/loopback.yaml", netns=self.netns).stdout)
+        self.root.sh(f"{as_service} flush", netns=self.netns)
         os.remove(self.root.host_path("/tmp/loopback.yaml"))
 
     def test_6_upgrade_keeps_the_edited_config(self):
