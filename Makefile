@@ -4,8 +4,8 @@
 SWIFT        ?= swift
 PYTHON       ?= /usr/bin/python3
 FUZZ_SECONDS ?= 300
-DEB_PACKAGES := libyaml-dev libsystemd-dev libnftnl-dev libmnl-dev pkg-config python3-dnspython nsd dnsutils dnsperf iproute2 \
-                dpkg-dev binutils lintian debootstrap nftables systemd util-linux
+DEB_PACKAGES := libyaml-dev libsystemd-dev libnftnl-dev libmnl-dev libmicrohttpd-dev pkg-config python3-dnspython nsd dnsutils dnsperf iproute2 \
+                dpkg-dev binutils lintian debootstrap nftables systemd util-linux curl
 RELEASE_BIN  := .build/release/dnsbridge
 VERSION      := $(shell tr -d ' \n' < VERSION)
 DEB          := dnsbridge_$(VERSION)_$(shell dpkg --print-architecture).deb

@@ -17,6 +17,8 @@ let package = Package(
                        providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CNFTables", path: "Sources/CNFTables", pkgConfig: "libnftnl",
                        providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
+        // libmicrohttpd's variadic start and connection-info calls, wrapped for Swift.
+        .target(name: "CMicroHTTPD", linkerSettings: [.linkedLibrary("microhttpd")]),
         // Linux calls the Glibc module lacks (epoll, eventfd, recvmmsg/sendmmsg need _GNU_SOURCE).
         .target(name: "CNetShim"),
         // The VERSION file, embedded at build time (C23 #embed; the compiler tracks it as a dependency).
@@ -31,7 +33,7 @@ let package = Package(
         .target(name: "Forwarder", dependencies: ["DNSWire", "Addressing", "EventIO", "CNetShim"]),
         .target(name: "NetIsolation", dependencies: ["Addressing", "CNFTables"]),
         .executableTarget(name: "Gateway",
-                          dependencies: ["CYAML", "CSystemd", "CNetShim", "CBuildInfo", "DNSWire", "Addressing", "EventIO",
+                          dependencies: ["CYAML", "CSystemd", "CNetShim", "CBuildInfo", "CMicroHTTPD", "DNSWire", "Addressing", "EventIO",
                                          "Forwarder", "NetIsolation"],
                           // Full RELRO: every symbol bound at load, so the GOT can be read-only.
                           linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]),

@@ -118,6 +118,8 @@ enum ConfigLoader {
         let message: String
         switch feature {
         case .encryptedTransport: message = "dot and doh are not implemented yet; ignored"
+        case .control:
+            message = "control serves /metrics, /v1/status, /v1/reload and /v1/cache/flush; /v1/explain and drain/undrain are not implemented yet"
         default: message = "\(feature.rawValue) is not implemented yet; ignored"
         }
         r.diagnostics.warning(line, message)

@@ -36,6 +36,13 @@ enum RunCommand {
         guard let loaded = ConfigLoader.loadOrReport(path: path) else { return 1 }
         for w in loaded.warnings { Output.err(w.formatted(path: path)) }
         let settings = runtimeSettings(loaded.config)
+        // A tokens file that cannot be trusted stops the start before anything listens.
+        if let path = loaded.config.control?.value.tokensFile {
+            do { _ = try Tokens.load(path: path) } catch {
+                Log.error(error.description)
+                return 1
+            }
+        }
         guard Isolation.apply(loaded.config, wasEnabled: false) else { return 1 }
 
         Signals.blockHandled()
@@ -63,11 +70,20 @@ enum RunCommand {
         }
         let monitorThread = WorkerThreads.start(monitor)
         let threads = workers.map(WorkerThreads.start)
+        let view = GatewayView(state: .init(path: path, routing: loaded.routing, board: board, generation: 1,
+                                            loadedUnix: Int(time(nil))), workers: workers)
+        var control: ControlServer?
+        if let config = loaded.config.control?.value {
+            do {
+                control = try ControlServer.start(config, view: view)
+                Log.info("control listener on \(config.listen)\(config.tokensFile == nil ? " (no tokens_file: read-only)" : "")")
+            } catch {
+                Log.error(error.description)
+                return 1
+            }
+        }
         let status: StatusServer?
-        switch StatusServer.open(path: loaded.config.statusSocket,
-                                 state: .init(path: path, routing: loaded.routing, board: board, generation: 1,
-                                              loadedUnix: Int(time(nil))),
-                                 workers: workers) {
+        switch StatusServer.open(path: loaded.config.statusSocket, view: view) {
         case .success(let server):
             status = server
             _ = WorkerThreads.start(server)
@@ -92,12 +108,14 @@ enum RunCommand {
                 let next = reload(current, path: path, workers: workers, monitor: monitor)
                 if let (loaded, board) = next {
                     current = loaded
-                    status?.state.withLock {
+                    view.state.withLock {
                         $0.routing = loaded.routing
                         $0.board = board
                         $0.generation += 1
                         $0.loadedUnix = Int(time(nil))
                     }
+                } else {
+                    view.state.withLock { $0.reloadsRejected += 1 }
                 }
                 nextVerify = Isolation.nextVerify(current.config)
                 Notify.ready()
@@ -109,6 +127,7 @@ enum RunCommand {
                 monitor.stop()
                 WorkerThreads.join(monitorThread)
                 status?.stop()
+                control?.stop()
                 Isolation.atExit(current.config)
                 logCounters(workers)
                 Log.info("stopped")

@@ -10,24 +10,14 @@ import Glibc
 /// Serves `StatusReport` JSON on a local unix socket, one report per connection, on a thread of
 /// its own (never a data-path thread). Stands in for the control API until that exists.
 final class StatusServer: ThreadBody, @unchecked Sendable {
-    struct State: Sendable {
-        var path: String
-        var routing: RoutingTable
-        var board: HealthBoard
-        var generation: Int
-        var loadedUnix: Int
-    }
-
     let path: String
     private let fd: Int32
-    private let workers: [Worker]
-    private let started = monotonicNanos()
-    let state: Mutex<State>
+    let view: GatewayView
     private let stopping = Atomic<Bool>(false)
 
     /// Binds the socket (replacing a stale one, creating its folder); nil with a reason when
     /// that is not possible — the gateway then runs without it.
-    static func open(path: String, state: State, workers: [Worker]) -> Result<StatusServer, SystemError> {
+    static func open(path: String, view: GatewayView) -> Result<StatusServer, SystemError> {
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             mkdir(String(path[..<slash]), 0o755)
         }
@@ -53,14 +43,13 @@ final class StatusServer: ThreadBody, @unchecked Sendable {
             return .failure(SystemError(call: "bind(\(path))", errno: e))
         }
         chmod(path, 0o660)
-        return .success(StatusServer(path: path, fd: fd, state: state, workers: workers))
+        return .success(StatusServer(path: path, fd: fd, view: view))
     }
 
-    private init(path: String, fd: Int32, state: State, workers: [Worker]) {
+    private init(path: String, fd: Int32, view: GatewayView) {
         self.path = path
         self.fd = fd
-        self.state = Mutex(state)
-        self.workers = workers
+        self.view = view
     }
 
     func run() {
@@ -76,12 +65,9 @@ final class StatusServer: ThreadBody, @unchecked Sendable {
             var bytes: Data
             switch StatusRequest(readLineFrom: client) {
             case .status:
-                bytes = (try? JSONEncoder().encode(report())) ?? Data("{}".utf8)
+                bytes = (try? JSONEncoder().encode(view.report())) ?? Data("{}".utf8)
             case .flush(let name):
-                let ticket = FlushTicket()
-                for w in workers { w.post(.flushCache(name, ticket)) }
-                let dropped = ticket.wait(workers: workers.count)
-                bytes = (try? JSONEncoder().encode(FlushReport(name: name?.description, dropped: dropped))) ?? Data("{}".utf8)
+                bytes = (try? JSONEncoder().encode(view.flush(name))) ?? Data("{}".utf8)
             case .invalid(let why):
                 bytes = (try? JSONEncoder().encode(["error": why])) ?? Data("{}".utf8)
             }
@@ -103,47 +89,6 @@ final class StatusServer: ThreadBody, @unchecked Sendable {
         shutdown(fd, Int32(SHUT_RDWR))
         close(fd)
         unlink(path)
-    }
-
-    func report() -> StatusReport {
-        let s = state.withLock { $0 }
-        let total = WorkerSnapshot.sum(workers.map { w in w.published.withLock { $0 } })
-        let now = monotonicNanos()
-        let table = s.routing
-        let pools = table.pools.enumerated().map { (p, pool) in
-            StatusReport.Pool(name: pool.name, policy: pool.policy.rawValue, targets: pool.targets.enumerated().map { (t, target) in
-                let status = s.board.statuses[p][t]
-                let stats = total.targets[status.key] ?? TargetStats()
-                let rtt = status.lastProbeRTTNanos
-                let last = status.lastSuccessNanos
-                var outcomes: [String: UInt64] = [:]
-                for o in AttemptOutcome.allCases { outcomes[o.description] = stats.outcomes[o.rawValue] }
-                return StatusReport.Target(
-                    address: target.address.description, transport: target.transport.rawValue, priority: target.priority,
-                    weight: target.weight, state: status.state.description,
-                    consecutive_probe_failures: status.consecutiveProbeFailures,
-                    probe_rtt_ms: rtt == 0 ? nil : Double(rtt) / 1e6,
-                    last_healthy_seconds_ago: last == 0 ? nil : Double(now - last) / 1e9,
-                    srtt_ms: stats.srttNanos == 0 ? nil : Double(stats.srttNanos) / 1e6,
-                    outstanding: stats.outstanding, outcomes: outcomes)
-            })
-        }
-        let c = total.counters, x = total.exchange
-        let counters: [String: UInt64] = [
-            "udp_queries": c.udpQueries, "tcp_queries": c.tcpQueries, "refused": c.refused, "formerr": c.formerr,
-            "notimp": c.notimp, "dropped": c.dropped, "upstream_queries": x.upstreamQueries, "answers": x.answers,
-            "timeouts": x.timeouts, "network_errors": x.networkErrors, "retries": x.retries, "tcp_retries": x.tcpRetries,
-            "spoofed_or_late": x.spoofedOrLate, "malformed_answers": x.malformedAnswers, "servfail": x.servfails,
-            "all_down_tries": x.allDownTries, "deduplicated": x.deduplicated, "over_capacity": x.overCapacity,
-            "cache_hits": total.cache.hits, "cache_misses": total.cache.misses, "cache_inserts": total.cache.inserts,
-            "cache_evictions": total.cache.evictions, "cache_prefetches": total.cache.prefetches,
-            "cache_stale_served": total.cache.staleServed, "cache_entries": UInt64(total.cacheEntries),
-        ]
-        return StatusReport(
-            version: VersionCommand.version, config_path: s.path, config_generation: s.generation,
-            config_loaded_unix: s.loadedUnix, uptime_seconds: Double(now - started) / 1e9, workers: workers.count,
-            endpoints: table.endpoints.map { .init(name: $0.name, direction: $0.direction.rawValue, addresses: $0.addresses.map(\.description)) },
-            pools: pools, counters: counters)
     }
 
     /// Reads a report from a running gateway; the reason when none answers.

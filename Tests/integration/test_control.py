@@ -1,0 +1,155 @@
+"""The control listener: Prometheus metrics and the JSON API, through curl, with bearer tokens,
+roles and the audit log, on the demo topology in namespaces.
+
+Run as root by `make integration-test` with DNSBRIDGE pointing at the release binary.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import netlab  # noqa: E402
+
+CONTROL = "198.18.2.1:8053"
+ADMIN = "admin-token-0123456789abcdef"
+READER = "read-token-0123456789abcdef"
+
+
+def control_section(lab, tokens_mode=0o600):
+    tokens = os.path.join(lab.dir, "tokens")
+    with open(tokens, "w") as f:
+        f.write(f"# name role token\nops admin {ADMIN}\nprometheus read {READER}\n")
+    os.chmod(tokens, tokens_mode)
+    audit = os.path.join(lab.dir, "audit.log")
+    return f'control: {{ listen: "{CONTROL}", tokens_file: "{tokens}", audit_log: "{audit}" }}\n', audit
+
+
+def sample(text, name, **labels):
+    """The value of one sample in Prometheus text; labels must match exactly."""
+    want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    key = f"{name}{{{want}}}" if labels else name
+    for line in text.splitlines():
+        if line.startswith(key + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"no sample {key}")
+
+
+class ControlTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = netlab.Lab("ctl")
+        cls.addClassCleanup(cls.lab.close)
+        cls.lab.build()
+        cls.lab.start_targets()
+        section, cls.audit = control_section(cls.lab)
+        cls.section = section
+        cls.lab.start_gateway(section)
+
+    def curl(self, method, path, token=None, body=None):
+        argv = ["ip", "netns", "exec", self.lab.ns("vclient"), "curl", "-s", "-m", "15", "-X", method,
+                "-w", "\n%{http_code}", f"http://{CONTROL}{path}"]
+        if token:
+            argv += ["-H", f"Authorization: Bearer {token}"]
+        if body is not None:
+            argv += ["-H", "Content-Type: application/json", "-d", body]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        text, _, code = r.stdout.rpartition("\n")
+        return int(code), text
+
+    def audit_lines(self):
+        with open(self.audit) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def test_metrics_count_a_known_set_of_queries_exactly(self):
+        time.sleep(1.5)  # workers publish their counters once a second: let earlier queries settle
+        code, before = self.curl("GET", "/metrics", READER)
+        self.assertEqual(code, 200)
+        target = dict(pool="onprem-dc", target="198.18.1.53:53", outcome="answered")
+        for i in range(7):
+            self.assertEqual(self.lab.short("vclient", "198.18.2.1", f"m{i}.load.corp.example"), ["198.18.10.9"])
+        time.sleep(1.5)  # workers publish their counters once a second
+        code, after = self.curl("GET", "/metrics", READER)
+        self.assertEqual(code, 200)
+        self.assertEqual(sample(after, "dnsbridge_queries_total", transport="udp")
+                         - sample(before, "dnsbridge_queries_total", transport="udp"), 7)
+        self.assertEqual(sample(after, "dnsbridge_target_tries_total", **target)
+                         - sample(before, "dnsbridge_target_tries_total", **target), 7)
+        self.assertEqual(sample(after, "dnsbridge_target_state", pool="onprem-dc", target="198.18.1.53:53", state="up"), 1)
+        self.assertIn("# TYPE dnsbridge_queries_total counter", after)
+        # Every sample line is name{labels} value, as Prometheus parses it.
+        for line in after.splitlines():
+            if not line.startswith("#"):
+                self.assertRegex(line, r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+-]+$')
+
+    def test_status_with_a_read_token(self):
+        code, text = self.curl("GET", "/v1/status", READER)
+        self.assertEqual(code, 200)
+        report = json.loads(text)
+        self.assertEqual({p["name"] for p in report["pools"]} >= {"onprem-dc", "vpc-resolver"}, True)
+        self.assertGreaterEqual(report["config_generation"], 1)
+
+    def test_no_token_wrong_token_and_wrong_role(self):
+        self.assertEqual(self.curl("GET", "/metrics")[0], 401)
+        self.assertEqual(self.curl("GET", "/v1/status", "not-a-token-at-all-0000")[0], 401)
+        before = len(self.audit_lines())
+        code, text = self.curl("POST", "/v1/cache/flush", READER)
+        self.assertEqual(code, 403)
+        self.assertIn("needs admin", text)
+        self.assertEqual(self.curl("POST", "/v1/cache/flush")[0], 401)
+        lines = self.audit_lines()[before:]
+        self.assertEqual([(l["action"], l["token"], l["result"]) for l in lines],
+                         [("POST /v1/cache/flush", "prometheus", "refused: 403"),
+                          ("POST /v1/cache/flush", None, "refused: 401")])
+        self.assertTrue(lines[0]["client"].startswith("198.18.2.10:"))
+        self.assertEqual(self.curl("GET", "/v1/nothing", READER)[0], 404)
+        self.assertEqual(self.curl("DELETE", "/metrics", READER)[0], 405)
+
+    def test_admin_flushes_and_reloads_and_each_call_is_audited(self):
+        before = len(self.audit_lines())
+        code, text = self.curl("POST", "/v1/cache/flush", ADMIN, '{"name": "corp.example"}')
+        self.assertEqual(code, 200, text)
+        self.assertEqual(json.loads(text)["name"], "corp.example.")
+        self.assertEqual(self.curl("POST", "/v1/cache/flush", ADMIN, "not json")[0], 400)
+        generation = json.loads(self.curl("GET", "/v1/status", READER)[1])["config_generation"]
+        code, text = self.curl("POST", "/v1/reload", ADMIN)
+        self.assertEqual((code, json.loads(text)), (200, {"result": "reloaded", "config_generation": generation + 1}))
+        # A broken file is rejected, and the gateway keeps its configuration.
+        with open(self.lab.config_path, "a") as f:
+            f.write("bogus_key: 1\n")
+        try:
+            code, text = self.curl("POST", "/v1/reload", ADMIN)
+            self.assertEqual(code, 409, text)
+        finally:
+            self.lab.write_config(self.section)
+        self.assertEqual(self.lab.short("vclient", "198.18.2.1", "www.corp.example"), ["198.18.10.1"])
+        lines = self.audit_lines()[before:]
+        self.assertEqual([(l["action"], l["token"], l["result"]) for l in lines], [
+            ("POST /v1/cache/flush", "ops", lines[0]["result"]),
+            ("POST /v1/reload", "ops", f"reloaded: generation {generation + 1}"),
+            ("POST /v1/reload", "ops", "rejected"),
+        ])
+        self.assertRegex(lines[0]["result"], r"^flushed \d+ entries$")
+        self.assertEqual(lines[0]["parameters"], {"name": "corp.example."})
+        self.assertRegex(lines[0]["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+class TokensFileTests(unittest.TestCase):
+    def test_a_tokens_file_others_can_read_stops_the_gateway(self):
+        lab = netlab.Lab("ctm")
+        self.addCleanup(lab.close)
+        lab.add_ns("gw")
+        section, _ = control_section(lab, tokens_mode=0o644)
+        conf = lab.write_config(section)
+        r = subprocess.run(["ip", "netns", "exec", lab.ns("gw"), netlab.DNSBRIDGE, "run", "--config", conf],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r"tokens_file .* is readable by group or others \(mode 644\).*chmod 600")
+
+
+if __name__ == "__main__":
+    unittest.main()
