@@ -119,7 +119,7 @@ enum ConfigLoader {
         switch feature {
         case .encryptedTransport: message = "dot and doh are not implemented yet; ignored"
         case .control:
-            message = "control serves /metrics, /v1/status, /v1/reload and /v1/cache/flush; /v1/explain and drain/undrain are not implemented yet"
+            message = "control: per-endpoint, per-rule and latency metrics are not implemented yet; the other calls and metrics are served"
         default: message = "\(feature.rawValue) is not implemented yet; ignored"
         }
         r.diagnostics.warning(line, message)

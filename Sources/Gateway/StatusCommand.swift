@@ -53,7 +53,7 @@ enum StatusCommand {
             out.append("pool \(p.name) (\(p.policy))")
             var rows = [["TARGET", "STATE", "PRIO", "PROBE RTT", "SRTT", "OUT"] + outcomeNames.map { $0.uppercased() }]
             for t in p.targets {
-                rows.append([t.address, t.state, "\(t.priority)", t.probe_rtt_ms.map { "\(format($0)) ms" } ?? "-",
+                rows.append([t.address, t.drained ? "\(t.state),drained" : t.state, "\(t.priority)", t.probe_rtt_ms.map { "\(format($0)) ms" } ?? "-",
                              t.srtt_ms.map { "\(format($0)) ms" } ?? "-", "\(t.outstanding)"]
                             + outcomeNames.map { "\(t.outcomes[$0] ?? 0)" })
             }

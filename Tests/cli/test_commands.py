@@ -47,7 +47,7 @@ class CheckTests(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertIn("ok: 2 endpoints, 2 pools, 2 rules", out)
         # Features not built yet are named, with their line, never accepted silently.
-        self.assertRegex(err, r"product\.yaml:\d+: warning: control serves /metrics.*/v1/explain and drain/undrain are not implemented yet")
+        self.assertRegex(err, r"product\.yaml:\d+: warning: control: per-endpoint, per-rule and latency metrics are not implemented yet")
         self.assertNotIn("isolation", err)  # built: no warning for it
 
     def test_positional_path(self):

@@ -59,6 +59,9 @@ def query(server, name, rtype, *opts):
 def pipeline(server, count, suffix):
     count = int(count)
     qs = [dns.message.make_query(f"p{i}.{suffix}", "A") for i in range(count)]
+    # Answers are matched by ID: random IDs would collide one run in fifty.
+    for q, qid in zip(qs, random.sample(range(65536), count)):
+        q.id = qid
     s = socket.create_connection((server, 53), timeout=5)
     s.sendall(b"".join(struct.pack("!H", len(w)) + w for w in (q.to_wire() for q in qs)))
     want = {q.id: q for q in qs}

@@ -138,6 +138,51 @@ class ControlTests(unittest.TestCase):
         self.assertRegex(lines[0]["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
+    def servers(self, count):
+        """Which on-premises server answered each of `count` fresh queries through from-vpc."""
+        names = [f"d{time.monotonic_ns()}-{i}.pick.corp.example" for i in range(count)]
+        return [" ".join(self.lab.short("vclient", "198.18.2.1", n, "TXT")) for n in names]
+
+    def test_drain_takes_a_target_out_until_undrain(self):
+        path = "/v1/targets/onprem-dc/198.18.1.53:53"
+        self.assertTrue(all("served-by dc1" in s for s in self.servers(3)))
+        self.assertEqual(self.curl("POST", path + "/drain", READER)[0], 403)
+        code, text = self.curl("POST", path + "/drain", ADMIN)
+        self.assertEqual((code, json.loads(text)), (200, {"pool": "onprem-dc", "target": "198.18.1.53:53", "drained": True}))
+        try:
+            # dc1 is healthy, but no query goes to it: the pool's other target (dc2 over IPv6) answers.
+            self.assertTrue(all("served-by dc2" in s for s in self.servers(10)), self.servers(1))
+            status = json.loads(self.curl("GET", "/v1/status", READER)[1])
+            dc1 = next(t for p in status["pools"] if p["name"] == "onprem-dc" for t in p["targets"]
+                       if t["address"] == "198.18.1.53:53")
+            self.assertEqual((dc1["state"], dc1["drained"]), ("up", True))
+        finally:
+            code, _ = self.curl("POST", path + "/undrain", ADMIN)
+        self.assertEqual(code, 200)
+        self.assertTrue(all("served-by dc1" in s for s in self.servers(3)))
+        self.assertEqual(self.curl("POST", "/v1/targets/onprem-dc/198.18.9.9:53/drain", ADMIN)[0], 404)
+        results = [(l["action"], l["result"]) for l in self.audit_lines()[-4:]]
+        self.assertEqual(results, [(f"POST {path}/drain", "refused: 403"), (f"POST {path}/drain", "drained"),
+                                   (f"POST {path}/undrain", "undrained"),
+                                   ("POST /v1/targets/onprem-dc/198.18.9.9:53/drain", "no such target")])
+
+    def test_explain_is_the_cli_answer_with_live_health(self):
+        body = json.dumps({"name": "www.public.corp.example", "endpoint": "from-vpc"})
+        code, text = self.curl("POST", "/v1/explain", READER, body)
+        self.assertEqual(code, 200, text)
+        cli = subprocess.run([netlab.DNSBRIDGE, "explain", "www.public.corp.example", "--endpoint", "from-vpc", "--json",
+                              "--config", self.lab.config_path], capture_output=True, text=True, check=True)
+        def steady(x):  # the smoothed RTT moves with traffic between the two reads
+            for e in x["explanations"]:
+                for t in e["pool"]["targets"]:
+                    t.pop("srtt_ms", None)
+            return x
+        self.assertEqual(steady(json.loads(text)), steady(json.loads(cli.stdout)))
+        self.assertIn('"state"', text)  # live health, from the gateway itself
+        self.assertEqual(self.curl("POST", "/v1/explain", READER, '{"name": "x..y"}')[0], 400)
+        self.assertEqual(self.curl("POST", "/v1/explain", READER, '{"name": "a.example", "endpoint": "nope"}')[0], 404)
+
+
 class TokensFileTests(unittest.TestCase):
     def test_a_tokens_file_others_can_read_stops_the_gateway(self):
         lab = netlab.Lab("ctm")

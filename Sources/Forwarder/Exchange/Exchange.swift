@@ -301,7 +301,7 @@ public final class Exchange {
     /// The target for the request's next try: among those not tried yet, the preferred tier
     /// with a target up, chosen by the pool's policy; else the same among suspect targets; else,
     /// with every target down, the one most recently healthy — down targets are still tried
-    /// before a client is told SERVFAIL.
+    /// before a client is told SERVFAIL. Drained targets are skipped throughout.
     private func select(_ r: Int32) -> Int? {
         let snapshot = requests[Int(r)].snapshot!
         let pool = requests[Int(r)].pool
@@ -309,7 +309,8 @@ public final class Exchange {
         let tried = requests[Int(r)].triedMask
         let statuses = snapshot.board.statuses[pool]
         let spec = snapshot.table.pools[pool]
-        @inline(__always) func untried(_ t: Int) -> Bool { tried & (1 << UInt64(min(t, 63))) == 0 }
+        // A drained target is out of service: never chosen, not even when every other is down.
+        @inline(__always) func untried(_ t: Int) -> Bool { tried & (1 << UInt64(min(t, 63))) == 0 && !statuses[t].drained }
         for wanted in [HealthState.up, .suspect] {
             for tier in snapshot.tiers[pool] {
                 var count = 0, weights = 0

@@ -10,8 +10,14 @@ public final class TargetStatus: Sendable {
     private let probeWanted = Atomic<Bool>(false)
     private let probeRTT = Atomic<UInt64>(0)
     private let failures = Atomic<Int>(0)
+    private let drainedFlag = Atomic<Bool>(false)
 
     init(key: String) { self.key = key }
+
+    /// Taken out of service by hand (control API): no query is sent to it, whatever its health,
+    /// while probes go on. Kept across reloads with the rest of the status.
+    public var drained: Bool { drainedFlag.load(ordering: .relaxed) }
+    public func setDrained(_ on: Bool) { drainedFlag.store(on, ordering: .relaxed) }
 
     public var state: HealthState { HealthState(rawValue: stateRaw.load(ordering: .relaxed)) ?? .up }
     /// Monotonic nanoseconds of the last good probe, 0 if never.

@@ -1,4 +1,5 @@
 import DNSWire
+import Forwarder
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -7,33 +8,57 @@ import Glibc
 /// What each control call does, who may make it, and what the audit log records of it.
 enum ControlRoutes {
     static func respond(to r: ControlServer.Request, server: ControlServer) -> ControlServer.Response {
-        let route = (r.method, r.path)
-        let changes: Bool
-        switch route {
-        case ("GET", "/metrics"), ("GET", "/v1/status"): changes = false
-        case ("POST", "/v1/reload"), ("POST", "/v1/cache/flush"): changes = true
-        case (_, "/metrics"), (_, "/v1/status"), (_, "/v1/reload"), (_, "/v1/cache/flush"):
-            return .error(405, "\(r.method) is not allowed on \(r.path)")
-        default:
-            return .error(404, "no such call: \(r.method) \(r.path)")
-        }
+        guard let call = Call(path: r.path) else { return .error(404, "no such call: \(r.method) \(r.path)") }
+        guard r.method == call.method else { return .error(405, "\(r.method) is not allowed on \(r.path); use \(call.method)") }
+        let changes = call.changesState
         if let refusal = authorize(r, changes: changes, tokens: server.tokens) {
             if changes { audit(server, r, parameters: [:], result: "refused: \(refusal.status)") }
             return refusal
         }
-        switch route {
-        case ("GET", "/metrics"):
+        switch call {
+        case .metrics:
             let rejected = server.view.state.withLock { $0.reloadsRejected }
             let report = server.view.report()
             let text = Metrics.render(report, reloads: (ok: report.config_generation - 1, rejected: rejected))
             return ControlServer.Response(status: 200, contentType: "text/plain; version=0.0.4", body: text)
-        case ("GET", "/v1/status"):
+        case .status:
             return .json(200, server.view.report())
-        case ("POST", "/v1/cache/flush"):
+        case .explain:
+            return explain(r, server)
+        case .flush:
             return flush(r, server)
-        default:
+        case .reload:
             return reload(r, server)
+        case .drain(let pool, let target, let on):
+            return drain(r, server, pool: pool, target: target, on: on)
         }
+    }
+
+    /// The calls, parsed from the path.
+    enum Call: Equatable {
+        case metrics, status, explain, reload, flush
+        case drain(pool: String, target: String, on: Bool)
+
+        init?(path: String) {
+            switch path {
+            case "/metrics": self = .metrics
+            case "/v1/status": self = .status
+            case "/v1/explain": self = .explain
+            case "/v1/reload": self = .reload
+            case "/v1/cache/flush": self = .flush
+            default:
+                // /v1/targets/{pool}/{target}/drain or /undrain; the target as in the
+                // configuration, `198.18.1.53:53` or `[2001:db8::53]:53`.
+                let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count == 6, parts[0].isEmpty, parts[1] == "v1", parts[2] == "targets",
+                      parts[5] == "drain" || parts[5] == "undrain" else { return nil }
+                self = .drain(pool: String(parts[3]), target: String(parts[4]), on: parts[5] == "drain")
+            }
+        }
+
+        var method: String { self == .metrics || self == .status ? "GET" : "POST" }
+        /// Explain is a POST for its body, but reads only.
+        var changesState: Bool { method == "POST" && self != .explain }
     }
 
     /// nil when the request may proceed; else the 401 or 403 to send.
@@ -49,6 +74,53 @@ enum ControlRoutes {
         }
         if changes && token.role != .admin { return .error(403, "token '\(token.name)' has role read; this call needs admin") }
         return nil
+    }
+
+    struct ExplainBody: Decodable {
+        var name: String
+        var type: String?
+        var endpoint: String?
+    }
+
+    /// The answer `dnsbridge explain --json` gives, with the live health of the gateway itself.
+    static func explain(_ r: ControlServer.Request, _ server: ControlServer) -> ControlServer.Response {
+        guard let body = try? JSONDecoder().decode(ExplainBody.self, from: Data(r.body)) else {
+            return .error(400, "the body must be JSON: {\"name\": \"www.example.com\", \"type\": \"A\", \"endpoint\": \"NAME\"} (type and endpoint optional)")
+        }
+        guard let name = try? DNSName(body.name) else { return .error(400, "'\(body.name)' is not a domain name") }
+        var type = RecordType.a
+        if let text = body.type {
+            guard let t = RecordType(text) else { return .error(400, "'\(text)' is not a record type") }
+            type = t
+        }
+        let table = server.view.state.withLock { $0.routing }
+        var endpoints = Array(table.endpoints.indices)
+        if let wanted = body.endpoint {
+            guard let e = table.endpointIndex(named: wanted) else { return .error(404, "no endpoint named '\(wanted)'") }
+            endpoints = [e]
+        }
+        let explanations = endpoints.map { table.explain(name, type: type, endpoint: $0) }
+        let renderer = ExplainRenderer(table: table, live: server.view.report())
+        return ControlServer.Response(status: 200, body: renderer.json(explanations) + "\n")
+    }
+
+    struct DrainResult: Encodable {
+        var pool: String
+        var target: String
+        var drained: Bool
+    }
+
+    static func drain(_ r: ControlServer.Request, _ server: ControlServer, pool: String, target: String,
+                      on: Bool) -> ControlServer.Response {
+        let parameters = ["pool": pool, "target": target]
+        guard let status = server.view.targetStatus(pool: pool, address: target) else {
+            audit(server, r, parameters: parameters, result: "no such target")
+            return .error(404, "pool '\(pool)' has no target \(target)")
+        }
+        status.setDrained(on)
+        Log.info("target \(target) of pool \(pool) \(on ? "drained: it gets no queries until undrained" : "undrained: back in service")")
+        audit(server, r, parameters: parameters, result: on ? "drained" : "undrained")
+        return .json(200, DrainResult(pool: pool, target: target, drained: on))
     }
 
     struct FlushBody: Decodable { var name: String? }

@@ -32,6 +32,14 @@ final class GatewayView: @unchecked Sendable {
         return FlushReport(name: name?.description, dropped: ticket.wait(workers: workers.count))
     }
 
+    /// The status of `address` in pool `pool` of the configuration in force.
+    func targetStatus(pool: String, address: String) -> TargetStatus? {
+        let s = state.withLock { $0 }
+        guard let p = s.routing.pools.firstIndex(where: { $0.name == pool }),
+              let t = s.routing.pools[p].targets.firstIndex(where: { $0.address.description == address }) else { return nil }
+        return s.board.statuses[p][t]
+    }
+
     func report() -> StatusReport {
         let s = state.withLock { $0 }
         let total = WorkerSnapshot.sum(workers.map { w in w.published.withLock { $0 } })
@@ -47,7 +55,7 @@ final class GatewayView: @unchecked Sendable {
                 for o in AttemptOutcome.allCases { outcomes[o.description] = stats.outcomes[o.rawValue] }
                 return StatusReport.Target(
                     address: target.address.description, transport: target.transport.rawValue, priority: target.priority,
-                    weight: target.weight, state: status.state.description,
+                    weight: target.weight, state: status.state.description, drained: status.drained,
                     consecutive_probe_failures: status.consecutiveProbeFailures,
                     probe_rtt_ms: rtt == 0 ? nil : Double(rtt) / 1e6,
                     last_healthy_seconds_ago: last == 0 ? nil : Double(now - last) / 1e9,

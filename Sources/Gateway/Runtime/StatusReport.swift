@@ -9,6 +9,7 @@ struct StatusReport: Codable {
         var priority: Int
         var weight: Int
         var state: String
+        var drained: Bool
         var consecutive_probe_failures: Int
         var probe_rtt_ms: Double?
         var last_healthy_seconds_ago: Double?
