@@ -71,7 +71,9 @@ enum RunCommand {
         let monitorThread = WorkerThreads.start(monitor)
         let threads = workers.map(WorkerThreads.start)
         let view = GatewayView(state: .init(path: path, routing: loaded.routing, board: board, generation: 1,
-                                            loadedUnix: Int(time(nil))), workers: workers)
+                                            loadedUnix: Int(time(nil)),
+                                            isolationEnabled: loaded.config.isolation?.value.enabled ?? false),
+                               workers: workers)
         var control: ControlServer?
         if let config = loaded.config.control?.value {
             do {
@@ -113,6 +115,7 @@ enum RunCommand {
                         $0.board = board
                         $0.generation += 1
                         $0.loadedUnix = Int(time(nil))
+                        $0.isolationEnabled = loaded.config.isolation?.value.enabled ?? false
                     }
                 } else {
                     view.state.withLock { $0.reloadsRejected += 1 }

@@ -29,13 +29,17 @@ def control_section(lab, tokens_mode=0o600):
     return f'control: {{ listen: "{CONTROL}", tokens_file: "{tokens}", audit_log: "{audit}" }}\n', audit
 
 
-def sample(text, name, **labels):
-    """The value of one sample in Prometheus text; labels must match exactly."""
-    want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    key = f"{name}{{{want}}}" if labels else name
+def sample(text, name, missing_ok=False, **labels):
+    """The value of one sample in Prometheus text; labels must match exactly (in the order
+    dnsbridge writes them: sorted, `le` last for histogram buckets)."""
+    le = labels.pop("le", None)
+    parts = [f'{k}="{v}"' for k, v in sorted(labels.items())] + ([f'le="{le}"'] if le else [])
+    key = f"{name}{{{','.join(parts)}}}" if parts else name
     for line in text.splitlines():
         if line.startswith(key + " "):
             return float(line.split()[-1])
+    if missing_ok:
+        return 0.0
     raise AssertionError(f"no sample {key}")
 
 
@@ -69,18 +73,34 @@ class ControlTests(unittest.TestCase):
         time.sleep(1.5)  # workers publish their counters once a second: let earlier queries settle
         code, before = self.curl("GET", "/metrics", READER)
         self.assertEqual(code, 200)
-        target = dict(pool="onprem-dc", target="198.18.1.53:53", outcome="answered")
         for i in range(7):
             self.assertEqual(self.lab.short("vclient", "198.18.2.1", f"m{i}.load.corp.example"), ["198.18.10.9"])
-        time.sleep(1.5)  # workers publish their counters once a second
+        refused = self.lab.client("vclient", "query", "198.18.2.1", "x.load.corp.example", "AAAA", "source=198.18.2.200")
+        self.assertEqual(refused["rcode"], "REFUSED")
+        time.sleep(1.5)
         code, after = self.curl("GET", "/metrics", READER)
         self.assertEqual(code, 200)
-        self.assertEqual(sample(after, "dnsbridge_queries_total", transport="udp")
-                         - sample(before, "dnsbridge_queries_total", transport="udp"), 7)
-        self.assertEqual(sample(after, "dnsbridge_target_tries_total", **target)
-                         - sample(before, "dnsbridge_target_tries_total", **target), 7)
-        self.assertEqual(sample(after, "dnsbridge_target_state", pool="onprem-dc", target="198.18.1.53:53", state="up"), 1)
+
+        def delta(name, **labels):
+            return sample(after, name, **labels) - sample(before, name, **labels, missing_ok=True)
+
+        vpc = dict(endpoint="from-vpc")
+        dc1 = dict(pool="onprem-dc", target="198.18.1.53:53")
+        self.assertEqual(delta("dnsbridge_queries_total", transport="udp"), 8)
+        self.assertEqual(delta("dnsbridge_endpoint_queries_total", transport="udp", **vpc), 8)
+        self.assertEqual(delta("dnsbridge_endpoint_queries_total", transport="udp", endpoint="from-onprem"), 0)
+        self.assertEqual(delta("dnsbridge_endpoint_answers_total", rcode="NOERROR", **vpc), 7)
+        self.assertEqual(delta("dnsbridge_endpoint_answers_total", rcode="REFUSED", **vpc), 1)
+        self.assertEqual(delta("dnsbridge_endpoint_refused_total", **vpc), 1)
+        self.assertEqual(delta("dnsbridge_endpoint_query_types_total", qtype="A", **vpc), 7)
+        self.assertEqual(delta("dnsbridge_rule_hits_total", rule="corp"), 7)
+        self.assertEqual(delta("dnsbridge_target_tries_total", outcome="answered", **dc1), 7)
+        self.assertEqual(delta("dnsbridge_target_latency_seconds_count", **dc1), 7)
+        self.assertEqual(sample(after, "dnsbridge_target_latency_seconds_bucket", le="+Inf", **dc1),
+                         sample(after, "dnsbridge_target_latency_seconds_count", **dc1))
+        self.assertEqual(sample(after, "dnsbridge_target_state", state="up", **dc1), 1)
         self.assertIn("# TYPE dnsbridge_queries_total counter", after)
+        self.assertIn("# TYPE dnsbridge_target_latency_seconds histogram", after)
         # Every sample line is name{labels} value, as Prometheus parses it.
         for line in after.splitlines():
             if not line.startswith("#"):

@@ -181,8 +181,8 @@ class TrafficTests(unittest.TestCase):
                 break
             time.sleep(0.25)
         run(["ip", "netns", "exec", cls.lab.ns("gw"), "nft", "add", "table", "inet", "bystander"])
-        # `run` applies the table at start.
-        cls.lab.start_gateway(ISOLATION)
+        # `run` applies the table at start. A control listener without tokens serves GET calls.
+        cls.lab.start_gateway(ISOLATION + 'control: { listen: "198.18.2.1:8053" }\n')
 
     def counter(self, comment):
         """Packets counted by the rules with this comment (one per address family for a set)."""
@@ -232,6 +232,16 @@ class TrafficTests(unittest.TestCase):
         self.assertEqual(self.lab.short("client", "2001:db8:1::1", "app.cloud.internal"), ["198.18.20.1"])
         self.assertGreater(self.counter("endpoint from-onprem: allow"), 0)
         self.assertIn("served-by dc2", " ".join(self.lab.short("vclient", VPC_ENDPOINT, "v6.corp.example", "TXT")))
+
+    def test_metrics_carry_the_kernel_counters_of_each_rule(self):
+        self.lab.client("vclient", "query", VPC_ENDPOINT, "www.corp.example", "A", "source=198.18.2.200")
+        metrics = run(["ip", "netns", "exec", self.lab.ns("vclient"), "curl", "-s", "-m", "10",
+                       "http://198.18.2.1:8053/metrics"]).stdout
+        comment = "endpoint from-vpc: source outside allow"
+        line = next(l for l in metrics.splitlines()
+                    if l.startswith(f'dnsbridge_isolation_packets_total{{chain="endpoint-from-vpc",rule="{comment}"}} '))
+        self.assertEqual(int(float(line.split()[-1])), self.counter(comment))
+        self.assertGreater(self.counter(comment), 0)
 
     def test_other_tables_are_untouched(self):
         tables = run(["ip", "netns", "exec", self.lab.ns("gw"), "nft", "list", "tables"]).stdout

@@ -88,6 +88,9 @@ public struct TargetStats: Sendable {
     public var outstanding = 0
     /// Tries by outcome, indexed by `AttemptOutcome.rawValue`.
     public var outcomes = [UInt64](repeating: 0, count: AttemptOutcome.allCases.count)
+    /// Answers by RTT: one count per bucket of `LatencyHistogram.bounds`, then those above.
+    public var latency = [UInt64](repeating: 0, count: LatencyHistogram.bounds.count + 1)
+    public var latencySumNanos: UInt64 = 0
     public init() {}
 
     /// Sums two workers' views (the slower RTT wins: it is the one clients feel).
@@ -95,5 +98,14 @@ public struct TargetStats: Sendable {
         srttNanos = max(srttNanos, other.srttNanos)
         outstanding += other.outstanding
         for i in outcomes.indices { outcomes[i] += other.outcomes[i] }
+        for i in latency.indices { latency[i] += other.latency[i] }
+        latencySumNanos += other.latencySumNanos
     }
+}
+
+/// The buckets of the upstream latency histogram, upper bounds in nanoseconds: from what a
+/// target on the same network answers in to what a client stops waiting after.
+public enum LatencyHistogram {
+    public static let bounds: [UInt64] = [250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000, 25_000_000,
+                                          50_000_000, 100_000_000, 250_000_000, 500_000_000, 1_000_000_000]
 }

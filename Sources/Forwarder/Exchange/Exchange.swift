@@ -148,6 +148,8 @@ public final class Exchange {
                     stats.srttNanos = max(stats.srttNanos, u.srtt)
                     stats.outstanding += u.inFlight
                     for (i, n) in u.outcomes.enumerated() { stats.outcomes[i] += n }
+                    for (i, n) in u.latency.enumerated() { stats.latency[i] += n }
+                    stats.latencySumNanos += u.latencySum
                 }
                 out["\(pool.name)/\(target.address)"] = stats
             }

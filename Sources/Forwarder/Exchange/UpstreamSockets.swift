@@ -22,8 +22,15 @@ final class UpstreamTarget {
     var consecutiveFailures = 0
     /// Tries by outcome, indexed by `AttemptOutcome.rawValue`.
     var outcomes = [UInt64](repeating: 0, count: AttemptOutcome.allCases.count)
+    /// Answers by RTT, `LatencyHistogram.bounds` buckets and one above them, and their sum.
+    var latency = [UInt64](repeating: 0, count: LatencyHistogram.bounds.count + 1)
+    var latencySum: UInt64 = 0
 
     func recordRTT(_ sample: UInt64) {
+        var bucket = 0
+        while bucket < LatencyHistogram.bounds.count && sample > LatencyHistogram.bounds[bucket] { bucket += 1 }
+        latency[bucket] &+= 1
+        latencySum &+= sample
         if srtt == 0 {
             srtt = sample
             rttvar = sample / 2

@@ -1,5 +1,6 @@
 import DNSWire
 import Forwarder
+import NetIsolation
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -17,9 +18,11 @@ enum ControlRoutes {
         }
         switch call {
         case .metrics:
-            let rejected = server.view.state.withLock { $0.reloadsRejected }
+            let (rejected, isolated) = server.view.state.withLock { ($0.reloadsRejected, $0.isolationEnabled) }
             let report = server.view.report()
-            let text = Metrics.render(report, reloads: (ok: report.config_generation - 1, rejected: rejected))
+            // Read from the kernel on each scrape; a failure leaves the family out rather than the scrape.
+            let counters = isolated ? try? NetlinkTable.counters().get() : nil
+            let text = Metrics.render(report, reloads: (ok: report.config_generation - 1, rejected: rejected), isolation: counters)
             return ControlServer.Response(status: 200, contentType: "text/plain; version=0.0.4", body: text)
         case .status:
             return .json(200, server.view.report())

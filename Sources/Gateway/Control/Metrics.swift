@@ -1,9 +1,12 @@
+import Forwarder
+import NetIsolation
+
 /// The Prometheus text exposition (format 0.0.4) of a status report: per-worker counters summed
 /// on scrape, so counting costs the data path nothing beyond its own per-worker counters.
 struct Metrics {
     private var out = ""
 
-    static func render(_ r: StatusReport, reloads: (ok: Int, rejected: Int)) -> String {
+    static func render(_ r: StatusReport, reloads: (ok: Int, rejected: Int), isolation: [RuleCounter]?) -> String {
         var m = Metrics()
         m.family("dnsbridge_build_info", "gauge", "Always 1; the version as a label.", [(["version": r.version], 1)])
         m.family("dnsbridge_uptime_seconds", "gauge", "Seconds since the gateway started.", [([:], r.uptime_seconds)])
@@ -20,6 +23,27 @@ struct Metrics {
             m.family(name, "counter", help, [([:], value(key))])
         }
         m.family("dnsbridge_cache_entries", "gauge", "Answers in the caches of all workers.", [([:], value("cache_entries"))])
+
+        var perEndpoint: [String: [([String: String], Double)]] = [:]
+        for e in r.endpoints {
+            guard let c = e.counters else { continue }
+            let labels = ["endpoint": e.name]
+            func add(_ family: String, _ extra: [String: String], _ key: String) {
+                perEndpoint[family, default: []].append((labels.merging(extra) { a, _ in a }, Double(c[key] ?? 0)))
+            }
+            add("queries", ["transport": "udp"], "udp_queries")
+            add("queries", ["transport": "tcp"], "tcp_queries")
+            for single in ["refused", "formerr", "notimp", "dropped", "truncated"] { add(single, [:], single) }
+            for key in c.keys.sorted() {
+                if key.hasPrefix("rcode_") { add("answers", ["rcode": String(key.dropFirst(6))], key) }
+                if key.hasPrefix("qtype_") { add("qtypes", ["qtype": String(key.dropFirst(6))], key) }
+            }
+        }
+        for (family, name, help) in Self.endpointFamilies {
+            m.family(name, "counter", help, perEndpoint[family] ?? [])
+        }
+        m.family("dnsbridge_rule_hits_total", "counter", "Queries the rule matched.",
+                 (r.rule_hits ?? [:]).sorted { $0.key < $1.key }.map { (["rule": $0.key], Double($0.value)) })
 
         var states: [([String: String], Double)] = [], srtt: [([String: String], Double)] = []
         var probe: [([String: String], Double)] = [], outstanding: [([String: String], Double)] = []
@@ -40,10 +64,44 @@ struct Metrics {
         }
         m.family("dnsbridge_target_state", "gauge", "1 for the target's health state (up, suspect, down), else 0.", states)
         m.family("dnsbridge_target_tries_total", "counter", "Tries sent to the target, by outcome.", tries)
-        m.family("dnsbridge_target_srtt_seconds", "gauge", "Smoothed RTT of the target's answers (RFC 6298).", srtt)
+        m.family("dnsbridge_target_srtt_seconds", "gauge", "Smoothed RTT of the target's answers (RFC 6298), the slowest worker's.", srtt)
         m.family("dnsbridge_target_probe_rtt_seconds", "gauge", "RTT of the target's last health probe.", probe)
         m.family("dnsbridge_target_outstanding", "gauge", "Tries in flight to the target.", outstanding)
+        m.histogram(r.pools)
+        if let isolation {
+            m.family("dnsbridge_isolation_packets_total", "counter", "Packets matched by each rule of table inet dnsbridge, by chain and comment.",
+                     isolation.map { (["chain": $0.chain, "rule": $0.comment], Double($0.packets)) })
+            m.family("dnsbridge_isolation_bytes_total", "counter", "Bytes matched by each rule of table inet dnsbridge.",
+                     isolation.map { (["chain": $0.chain, "rule": $0.comment], Double($0.bytes)) })
+        }
         return m.out
+    }
+
+    static let endpointFamilies: [(String, String, String)] = [
+        ("queries", "dnsbridge_endpoint_queries_total", "Queries read by the endpoint, by transport."),
+        ("answers", "dnsbridge_endpoint_answers_total", "Answers the endpoint sent, by RCODE."),
+        ("qtypes", "dnsbridge_endpoint_query_types_total", "Well-formed queries by type (common types, the rest as other)."),
+        ("refused", "dnsbridge_endpoint_refused_total", "Queries refused: source outside the endpoint's allow list."),
+        ("formerr", "dnsbridge_endpoint_formerr_total", "Malformed queries answered FORMERR."),
+        ("notimp", "dnsbridge_endpoint_notimp_total", "Queries with an opcode other than QUERY."),
+        ("dropped", "dnsbridge_endpoint_dropped_total", "Datagrams dropped unanswered: no header, or a response."),
+        ("truncated", "dnsbridge_endpoint_truncated_total", "UDP answers cut to the client's size with TC set."),
+    ]
+
+    /// `dnsbridge_target_latency_seconds`: upstream answer times, per target.
+    private mutating func histogram(_ pools: [StatusReport.Pool]) {
+        let name = "dnsbridge_target_latency_seconds"
+        out += "# HELP \(name) Time from a try's send to its accepted answer.\n# TYPE \(name) histogram\n"
+        let bounds = LatencyHistogram.bounds.map { Self.number(Double($0) / 1e9) } + ["+Inf"]
+        for pool in pools {
+            for t in pool.targets {
+                guard let buckets = t.latency_buckets, buckets.count == bounds.count else { continue }
+                let labels = "pool=\"\(Self.escape(pool.name))\",target=\"\(Self.escape(t.address))\""
+                for (le, n) in zip(bounds, buckets) { out += "\(name)_bucket{\(labels),le=\"\(le)\"} \(n)\n" }
+                out += "\(name)_sum{\(labels)} \(Self.number(t.latency_sum_seconds ?? 0))\n"
+                out += "\(name)_count{\(labels)} \(buckets.last ?? 0)\n"
+            }
+        }
     }
 
     /// (metric, key in the report's counters, help), all counters without labels.

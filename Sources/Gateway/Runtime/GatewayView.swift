@@ -14,6 +14,8 @@ final class GatewayView: @unchecked Sendable {
         var generation: Int
         var loadedUnix: Int
         var reloadsRejected = 0
+        /// Whether the configuration in force has `isolation.enabled`.
+        var isolationEnabled = false
     }
 
     let workers: [Worker]
@@ -60,7 +62,9 @@ final class GatewayView: @unchecked Sendable {
                     probe_rtt_ms: rtt == 0 ? nil : Double(rtt) / 1e6,
                     last_healthy_seconds_ago: last == 0 ? nil : Double(now - last) / 1e9,
                     srtt_ms: stats.srttNanos == 0 ? nil : Double(stats.srttNanos) / 1e6,
-                    outstanding: stats.outstanding, outcomes: outcomes)
+                    outstanding: stats.outstanding, outcomes: outcomes,
+                    latency_buckets: stats.latency.reduce(into: [UInt64]()) { $0.append(($0.last ?? 0) + $1) },
+                    latency_sum_seconds: Double(stats.latencySumNanos) / 1e9)
             })
         }
         let c = total.counters, x = total.exchange
@@ -77,8 +81,21 @@ final class GatewayView: @unchecked Sendable {
         return StatusReport(
             version: VersionCommand.version, config_path: s.path, config_generation: s.generation,
             config_loaded_unix: s.loadedUnix, uptime_seconds: Double(now - started) / 1e9, workers: workers.count,
-            endpoints: table.endpoints.map { .init(name: $0.name, direction: $0.direction.rawValue, addresses: $0.addresses.map(\.description)) },
-            pools: pools, counters: counters)
+            endpoints: table.endpoints.enumerated().map { (i, e) in
+                .init(name: e.name, direction: e.direction.rawValue, addresses: e.addresses.map(\.description),
+                      counters: i < total.endpoints.count ? total.endpoints[i].dictionary : nil)
+            },
+            pools: pools, counters: counters, rule_hits: total.rules)
     }
 
+}
+
+extension EndpointCounters {
+    var dictionary: [String: UInt64] {
+        var d: [String: UInt64] = ["udp_queries": udpQueries, "tcp_queries": tcpQueries, "refused": refused,
+                                   "formerr": formerr, "notimp": notimp, "dropped": dropped, "truncated": truncated]
+        for (code, n) in rcodes.enumerated() where n > 0 { d["rcode_\(RCode(rawValue: UInt16(code)).description)"] = n }
+        for c in QueryTypeClass.allCases where qtypes[c.rawValue] > 0 { d["qtype_\(c.label)"] = qtypes[c.rawValue] }
+        return d
+    }
 }

@@ -16,6 +16,9 @@ struct StatusReport: Codable {
         var srtt_ms: Double?
         var outstanding: Int
         var outcomes: [String: UInt64]
+        /// Answers by RTT: cumulative counts at each bound of `latency_bounds_seconds`, then all.
+        var latency_buckets: [UInt64]?
+        var latency_sum_seconds: Double?
     }
     struct Pool: Codable {
         var name: String
@@ -26,6 +29,9 @@ struct StatusReport: Codable {
         var name: String
         var direction: String
         var addresses: [String]
+        /// udp_queries, tcp_queries, refused, formerr, notimp, dropped, truncated, and
+        /// rcode_NAME, qtype_NAME for the ones seen.
+        var counters: [String: UInt64]?
     }
 
     var version: String
@@ -37,6 +43,8 @@ struct StatusReport: Codable {
     var endpoints: [Endpoint]
     var pools: [Pool]
     var counters: [String: UInt64]
+    /// Queries matched by each rule since start, by rule name.
+    var rule_hits: [String: UInt64]?
 
     func target(pool: String, address: String) -> Target? {
         pools.first { $0.name == pool }?.targets.first { $0.address == address }

@@ -77,6 +77,12 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
     private var openClients = 0
     private let maxClients: Int
     var counters = WorkerCounters()
+    /// Per endpoint index (endpoints never change on reload).
+    var endpointCounters: [EndpointCounters]
+    /// Matches per rule of the table in force, by index; folded into `ruleTotals` by name when
+    /// a reload installs another table, so published counts only ever grow.
+    var ruleHits: [UInt64]
+    var ruleTotals: [String: UInt64] = [:]
     private var draining = false
 
     private static let batch = 64
@@ -91,6 +97,8 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
     init(index: Int, table: RoutingTable, board: HealthBoard, settings: RuntimeSettings) throws(SystemError) {
         self.index = index
         self.table = table
+        self.endpointCounters = [EndpointCounters](repeating: EndpointCounters(), count: table.endpoints.count)
+        self.ruleHits = [UInt64](repeating: 0, count: table.rules.count)
         self.settings = settings
         loop = try EventLoop()
         maxClients = max(1, settings.tcpMaxConnections / max(1, settings.workers))
@@ -137,9 +145,11 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
     }
 
     private func publish() {
+        var rules = ruleTotals
+        for (i, n) in ruleHits.enumerated() where n > 0 { rules[table.rules[i].name, default: 0] += n }
         let snapshot = WorkerSnapshot(counters: counters, exchange: exchange.counters, targets: exchange.targetStats(),
                                       cache: exchange.cache?.counters ?? AnswerCache.Counters(),
-                                      cacheEntries: exchange.cache?.count ?? 0)
+                                      cacheEntries: exchange.cache?.count ?? 0, endpoints: endpointCounters, rules: rules)
         published.withLock { $0 = snapshot }
     }
 
@@ -185,6 +195,8 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         for command in commands {
             switch command {
             case .install(let t, let board):
+                for (i, n) in ruleHits.enumerated() where n > 0 { ruleTotals[table.rules[i].name, default: 0] += n }
+                ruleHits = [UInt64](repeating: 0, count: t.rules.count)
                 table = t
                 exchange.install(t, board: board)
             case .drain:
@@ -214,6 +226,7 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
             if n <= 0 { return }
             for i in 0..<Int(n) {
                 counters.udpQueries += 1
+                endpointCounters[listener.endpoint].udpQueries += 1
                 let client = ClientRef(transport: .udp, slot: Int32(slot), generation: 0, peer: receive[i].address)
                 let source = withUnsafePointer(to: &receive[i].address) { peerIP($0) }
                 handleQuery(UnsafeRawBufferPointer(start: receive[i].buffer, count: receive[i].length),
@@ -230,26 +243,32 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
     private func handleQuery(_ p: UnsafeRawBufferPointer, endpoint: Int, client: ClientRef, source: IPAddress?, now: UInt64) -> Bool {
         guard p.count >= 12, !WireHeader.isResponse(p) else {
             counters.dropped += 1
+            endpointCounters[endpoint].dropped += 1
             return false
         }
         let scanned = PacketScan.scan(p)
         guard let source, table.endpoints[endpoint].allows(source) else {
             counters.refused += 1
+            endpointCounters[endpoint].refused += 1
             respond(p, scanned: scanned, rcode: .refused, to: client)
             return true
         }
         guard WireHeader.header(p).opcode == .query else {
             counters.notimp += 1
+            endpointCounters[endpoint].notimp += 1
             respond(p, scanned: scanned, rcode: .notImp, to: client)
             return true
         }
         guard case .success(let info) = scanned else {
             counters.formerr += 1
+            endpointCounters[endpoint].formerr += 1
             respond(p, scanned: scanned, rcode: .formErr, to: client)
             return true
         }
         let name = UnsafeRawBufferPointer(rebasing: p[12..<info.nameEnd])
         let route = table.route(wire: name, endpoint: endpoint)
+        endpointCounters[endpoint].qtypes[QueryTypeClass(info.type).rawValue] += 1
+        if let rule = route.rule { ruleHits[rule] += 1 }
         if exchange.answerFromCache(p, info: info, endpoint: endpoint, pool: route.pool, client: client, now: now) {
             return true
         }
@@ -272,10 +291,14 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
     // MARK: AnswerSink
 
     func deliver(_ answer: UnsafeRawBufferPointer, to client: ClientRef) {
+        let rcode = answer.count >= 4 ? Int(answer[3] & 0x0F) : 0
         switch client.transport {
         case .udp:
             let slot = Int(client.slot)
             guard slot < outboxes.count else { return }
+            let endpoint = udp[slot].endpoint
+            endpointCounters[endpoint].rcodes[rcode] += 1
+            if answer.count >= 3, answer[2] & 0x02 != 0 { endpointCounters[endpoint].truncated += 1 }
             if !outboxes[slot].add(answer, to: client.peer) {
                 outboxes[slot].flush(&counters)
                 _ = outboxes[slot].add(answer, to: client.peer)
@@ -284,6 +307,7 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
             let slot = client.slot
             guard Int(slot) < clients.count, clients[Int(slot)].fd >= 0,
                   clients[Int(slot)].generation == client.generation else { return }
+            endpointCounters[clients[Int(slot)].endpoint].rcodes[rcode] += 1
             clients[Int(slot)].pendingAnswers -= 1
             clients[Int(slot)].queue(answer)
             flushClient(slot)
@@ -337,6 +361,7 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         // Answer every whole query in the buffer; answers go out in whatever order they come.
         while let frame = clients[Int(c)].nextFrame() {
             counters.tcpQueries += 1
+            endpointCounters[clients[Int(c)].endpoint].tcpQueries += 1
             clients[Int(c)].pendingAnswers += 1
             let client = ClientRef(transport: .tcp, slot: c, generation: clients[Int(c)].generation, peer: clients[Int(c)].peer)
             let endpoint = clients[Int(c)].endpoint
@@ -444,6 +469,9 @@ struct WorkerSnapshot: Sendable {
     var targets: [String: TargetStats] = [:]
     var cache = AnswerCache.Counters()
     var cacheEntries = 0
+    var endpoints: [EndpointCounters] = []
+    /// Rule matches by rule name.
+    var rules: [String: UInt64] = [:]
 }
 
 /// A listener that could not be opened, named by endpoint and address.

@@ -12,6 +12,11 @@ extension WorkerSnapshot {
             total.cache.evictions += s.cache.evictions; total.cache.prefetches += s.cache.prefetches
             total.cache.staleServed += s.cache.staleServed
             total.cacheEntries += s.cacheEntries
+            if total.endpoints.count < s.endpoints.count {
+                total.endpoints += [EndpointCounters](repeating: EndpointCounters(), count: s.endpoints.count - total.endpoints.count)
+            }
+            for (i, e) in s.endpoints.enumerated() { total.endpoints[i].add(e) }
+            for (name, n) in s.rules { total.rules[name, default: 0] += n }
         }
         return total
     }

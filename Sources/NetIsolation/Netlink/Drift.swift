@@ -1,5 +1,13 @@
 import CNFTables
 
+/// One rule's counter in the live table.
+public struct RuleCounter: Sendable {
+    public var chain: String
+    public var comment: String
+    public var packets: UInt64
+    public var bytes: UInt64
+}
+
 /// How the live table differs from the plan, each difference in words an operator can act on.
 public enum Drift: Equatable, CustomStringConvertible, Sendable {
     case tableMissing
@@ -37,6 +45,23 @@ extension NetlinkTable {
         LiveTable.read().map { live in
             guard let live else { return [.tableMissing] }
             return DriftFinder.compare(expected: image(of: ruleset), live: live)
+        }
+    }
+
+    /// Packets and bytes each rule of the live table has counted, by chain and comment (rules
+    /// sharing a comment summed), in table order.
+    public static func counters() -> Result<[RuleCounter], NetlinkError> {
+        LiveTable.counters().map { rows in
+            var out: [RuleCounter] = []
+            for row in rows {
+                if let i = out.firstIndex(where: { $0.chain == row.chain && $0.comment == row.comment }) {
+                    out[i].packets += row.packets
+                    out[i].bytes += row.bytes
+                } else {
+                    out.append(RuleCounter(chain: row.chain, comment: row.comment, packets: row.packets, bytes: row.bytes))
+                }
+            }
+            return out
         }
     }
 
