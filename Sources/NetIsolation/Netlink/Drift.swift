@@ -58,7 +58,7 @@ extension NetlinkTable {
                     out[i].packets += row.packets
                     out[i].bytes += row.bytes
                 } else {
-                    out.append(RuleCounter(chain: row.chain, comment: row.comment, packets: row.packets, bytes: row.bytes))
+                    out.append(row)
                 }
             }
             return out

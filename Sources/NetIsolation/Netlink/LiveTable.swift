@@ -55,15 +55,7 @@ enum LiveTable {
             case .success(true): break
             }
         }
-        let ruleRead = Dump.run(NFT_MSG_GETRULE, what: "rules", build: { nlh in
-            let r = nftnl_rule_alloc()!
-            defer { nftnl_rule_free(r) }
-            nftnl_rule_set_str(r, u16(NFTNL_RULE_TABLE), Ruleset.tableName)
-            nftnl_rule_nlmsg_build_payload(nlh, r)
-        }) { nlh in
-            let r = nftnl_rule_alloc()!
-            defer { nftnl_rule_free(r) }
-            guard nftnl_rule_nlmsg_parse(nlh, r) == 0 else { return }
+        let ruleRead = rules { r in
             let chain = String(cString: nftnl_rule_get_str(r, u16(NFTNL_RULE_CHAIN)))
             chains[chain]?.rules.append(Image.rule(r))
         }
@@ -103,10 +95,25 @@ enum LiveTable {
         return .success(image)
     }
 
-    /// What each rule's counter has counted: (chain, comment, packets, bytes), in table order.
-    static func counters() -> Result<[(chain: String, comment: String, packets: UInt64, bytes: UInt64)], NetlinkError> {
-        var out: [(chain: String, comment: String, packets: UInt64, bytes: UInt64)] = []
-        let read = Dump.run(NFT_MSG_GETRULE, what: "rules", build: { nlh in
+    /// What each rule's counter has counted, rule by rule in table order.
+    static func counters() -> Result<[RuleCounter], NetlinkError> {
+        var out: [RuleCounter] = []
+        let read = rules { r in
+            let iter = nftnl_expr_iter_create(r)!
+            defer { nftnl_expr_iter_destroy(iter) }
+            while let e = nftnl_expr_iter_next(iter) {
+                guard String(cString: nftnl_expr_get_str(e, u16(NFTNL_EXPR_NAME))) == "counter" else { continue }
+                out.append(RuleCounter(chain: String(cString: nftnl_rule_get_str(r, u16(NFTNL_RULE_CHAIN))),
+                                       comment: Image.comment(r), packets: nftnl_expr_get_u64(e, u16(NFTNL_EXPR_CTR_PACKETS)),
+                                       bytes: nftnl_expr_get_u64(e, u16(NFTNL_EXPR_CTR_BYTES))))
+            }
+        }
+        return read.map { out }
+    }
+
+    /// Every rule of the table, parsed, handed to `each` (which must not keep it).
+    private static func rules(_ each: (OpaquePointer) -> Void) -> Result<Void, NetlinkError> {
+        Dump.run(NFT_MSG_GETRULE, what: "rules", build: { nlh in
             let r = nftnl_rule_alloc()!
             defer { nftnl_rule_free(r) }
             nftnl_rule_set_str(r, u16(NFTNL_RULE_TABLE), Ruleset.tableName)
@@ -115,16 +122,8 @@ enum LiveTable {
             let r = nftnl_rule_alloc()!
             defer { nftnl_rule_free(r) }
             guard nftnl_rule_nlmsg_parse(nlh, r) == 0 else { return }
-            let iter = nftnl_expr_iter_create(r)!
-            defer { nftnl_expr_iter_destroy(iter) }
-            while let e = nftnl_expr_iter_next(iter) {
-                guard String(cString: nftnl_expr_get_str(e, u16(NFTNL_EXPR_NAME))) == "counter" else { continue }
-                out.append((chain: String(cString: nftnl_rule_get_str(r, u16(NFTNL_RULE_CHAIN))), comment: Image.comment(r),
-                            packets: nftnl_expr_get_u64(e, u16(NFTNL_EXPR_CTR_PACKETS)),
-                            bytes: nftnl_expr_get_u64(e, u16(NFTNL_EXPR_CTR_BYTES))))
-            }
+            each(r)
         }
-        return read.map { out }
     }
 
     private static func tableExists() -> Result<Bool, NetlinkError> {
