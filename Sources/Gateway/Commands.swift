@@ -11,7 +11,7 @@ enum Commands {
       check [--config PATH]      validate the configuration; print every problem as PATH:LINE: message
       explain NAME [TYPE] [--endpoint NAME] [--config PATH] [--json]
                                  show which rule, pool and targets would handle NAME, and why
-      status [--socket PATH] [--json]
+      status [--control ADDR | --socket PATH] [--json]
                                  the running gateway's pools, target health and RTT, counters
       cache flush [NAME]         drop the running gateway's cached answers (all, or NAME and below)
       isolation plan|apply|verify|flush [--config PATH]

@@ -1,14 +1,22 @@
-/// `dnsbridge status [--socket PATH] [--config PATH] [--json]`: the running gateway's endpoints,
-/// pools, targets with health and RTT, and counters.
+import Addressing
+import FoundationEssentials
+
+/// `dnsbridge status [--control ADDR [--token-file PATH] | --socket PATH] [--config PATH] [--json]`:
+/// the running gateway's endpoints, pools, targets with health and RTT, and counters.
 enum StatusCommand {
     static let help = """
-    usage: dnsbridge status [--socket PATH] [--config PATH] [--json]
+    usage: dnsbridge status [--control ADDR [--token-file PATH] | --socket PATH] [--config PATH] [--json]
 
-    Ask the running gateway, over its local status socket, for its endpoints, pools, each
-    target's health (up, suspect, down), probe RTT, smoothed RTT, queries outstanding and
-    tries by outcome, and its counters.
+    Ask the running gateway for its endpoints, pools, each target's health (up, suspect,
+    down, drained), probe RTT, smoothed RTT, queries outstanding and tries by outcome, and
+    its counters: over its control listener with --control, else over its local status
+    socket.
 
     options:
+      --control ADDR  the control listener, ip:port (GET /v1/status); the token, if the
+                      gateway has a tokens_file, from --token-file or $DNSBRIDGE_TOKEN
+      --token-file PATH
+                      a file holding the bearer token (keep it mode 600)
       --socket PATH   the status socket (default: status_socket from the configuration,
                       else \(GatewayConfig.defaultStatusSocket))
       --config PATH   the configuration to read status_socket from (default \(ConfigLoader.defaultPath))
@@ -18,13 +26,25 @@ enum StatusCommand {
     """
 
     static func run(_ words: [String]) throws(Arguments.UsageError) -> Int32 {
-        let args = try Arguments(words, valued: ["socket", "config"], switches: ["json"])
+        let args = try Arguments(words, valued: ["socket", "config", "control", "token-file"], switches: ["json"])
         if args.flags.contains("help") { Output.out(help); return 0 }
         guard args.positional.isEmpty else { throw Arguments.UsageError(description: "status takes no arguments besides options") }
-        let socket = args.values["socket"] ?? socketPath(config: args.values["config"] ?? ConfigLoader.defaultPath)
-        switch StatusServer.fetch(path: socket) {
+        let fetched: Result<StatusReport, ControlClient.Failure>
+        if let control = args.values["control"] {
+            guard args.values["socket"] == nil else { throw Arguments.UsageError(description: "give --control or --socket, not both") }
+            guard let address = try? SocketAddress(parsing: control, defaultPort: 8053) else {
+                throw Arguments.UsageError(description: "'\(control)' is not an address (ip:port, or [ipv6]:port)")
+            }
+            fetched = fetchOverControl(address, tokenFile: args.values["token-file"])
+        } else {
+            let socket = args.values["socket"] ?? socketPath(config: args.values["config"] ?? ConfigLoader.defaultPath)
+            fetched = StatusServer.fetch(path: socket).mapError {
+                ControlClient.Failure(description: "no gateway answered on \(socket): \($0.reason)")
+            }
+        }
+        switch fetched {
         case .failure(let error):
-            Output.err("dnsbridge status: no gateway answered on \(socket): \(error.reason)")
+            Output.err("dnsbridge status: \(error)")
             return 1
         case .success(let report):
             if args.flags.contains("json") {
@@ -33,6 +53,27 @@ enum StatusCommand {
                 Output.out(render(report))
             }
             return 0
+        }
+    }
+
+    static func fetchOverControl(_ address: SocketAddress, tokenFile: String?) -> Result<StatusReport, ControlClient.Failure> {
+        let token: String?
+        switch ControlClient.token(file: tokenFile) {
+        case .failure(let e): return .failure(e)
+        case .success(let t): token = t
+        }
+        switch ControlClient.get("/v1/status", from: address, token: token) {
+        case .failure(let e):
+            return .failure(ControlClient.Failure(description: "no control listener answered on \(address): \(e)"))
+        case .success(let (status, body)):
+            guard status == 200 else {
+                let why = (try? JSONDecoder().decode([String: String].self, from: Data(body)))?["error"] ?? "HTTP \(status)"
+                return .failure(ControlClient.Failure(description: "the control listener on \(address) answered \(status): \(why)"))
+            }
+            guard let report = try? JSONDecoder().decode(StatusReport.self, from: Data(body)) else {
+                return .failure(ControlClient.Failure(description: "the control listener on \(address) sent something other than a status report"))
+            }
+            return .success(report)
         }
     }
 

@@ -113,6 +113,21 @@ class ControlTests(unittest.TestCase):
         self.assertEqual({p["name"] for p in report["pools"]} >= {"onprem-dc", "vpc-resolver"}, True)
         self.assertGreaterEqual(report["config_generation"], 1)
 
+    def test_status_command_over_the_control_listener(self):
+        token_file = os.path.join(self.lab.dir, "my-token")
+        with open(token_file, "w") as f:
+            f.write(READER + "\n")
+        cmd = ["ip", "netns", "exec", self.lab.ns("vclient"), netlab.DNSBRIDGE, "status", "--control", CONTROL]
+        r = subprocess.run(cmd + ["--token-file", token_file, "--json"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("onprem-dc", {p["name"] for p in json.loads(r.stdout)["pools"]})
+        r = subprocess.run(cmd + ["--token-file", token_file], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"pool onprem-dc \(first-available\)\n  TARGET +STATE")
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env={"PATH": os.environ["PATH"]})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("answered 401: a bearer token is required", r.stderr)
+
     def test_no_token_wrong_token_and_wrong_role(self):
         self.assertEqual(self.curl("GET", "/metrics")[0], 401)
         self.assertEqual(self.curl("GET", "/v1/status", "not-a-token-at-all-0000")[0], 401)
