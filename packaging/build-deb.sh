@@ -26,6 +26,7 @@ install -D -m 0755 "$binary" "$stage/usr/sbin/dnsbridge"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/sbin/dnsbridge"
 install -D -m 0644 packaging/dnsbridge.yaml "$stage/etc/dnsbridge/dnsbridge.yaml"
 install -D -m 0644 packaging/dnsbridge.service "$stage/lib/systemd/system/dnsbridge.service"
+install -D -m 0644 packaging/dnsbridge.logrotate "$stage/etc/logrotate.d/dnsbridge"
 install -D -m 0644 packaging/dnsbridge.bash-completion "$stage/usr/share/bash-completion/completions/dnsbridge"
 install -D -m 0644 packaging/copyright "$stage/usr/share/doc/dnsbridge/copyright"
 install -d "$stage/usr/share/man/man8"
@@ -41,7 +42,7 @@ fi
 for script in postinst prerm postrm; do
     install -m 0755 "packaging/debian/$script" "$stage/DEBIAN/$script"
 done
-echo /etc/dnsbridge/dnsbridge.yaml > "$stage/DEBIAN/conffiles"
+printf '/etc/dnsbridge/dnsbridge.yaml\n/etc/logrotate.d/dnsbridge\n' > "$stage/DEBIAN/conffiles"
 
 # dpkg-shlibdeps reads debian/control of a source tree; this one exists only for it.
 shlib_tree=.build/deb/shlibs

@@ -68,12 +68,23 @@ enum RunCommand {
             Log.error("cannot start: \(error)")
             return 1
         }
-        let monitorThread = WorkerThreads.start(monitor)
-        let threads = workers.map(WorkerThreads.start)
         let view = GatewayView(state: .init(path: path, routing: loaded.routing, board: board, generation: 1,
                                             loadedUnix: Int(time(nil)),
                                             isolationEnabled: loaded.config.isolation?.value.enabled ?? false),
                                workers: workers)
+        var queryLog: QueryLogWriter?
+        if let config = loaded.config.queryLog?.value {
+            do {
+                queryLog = try QueryLog.attach(config, to: workers, view: view)
+                view.queryLog = queryLog
+            } catch {
+                Log.error(error.description)
+                return 1
+            }
+        }
+        let queryLogThread = queryLog.map(WorkerThreads.start)
+        let monitorThread = WorkerThreads.start(monitor)
+        let threads = workers.map(WorkerThreads.start)
         var control: ControlServer?
         if let config = loaded.config.control?.value {
             do {
@@ -105,6 +116,8 @@ enum RunCommand {
                 continue
             }
             switch signal {
+            case SIGUSR1:
+                queryLog?.reopen()
             case SIGHUP:
                 Notify.reloading()
                 let next = reload(current, path: path, workers: workers, monitor: monitor)
@@ -131,6 +144,8 @@ enum RunCommand {
                 WorkerThreads.join(monitorThread)
                 status?.stop()
                 control?.stop()
+                queryLog?.stop()
+                if let queryLogThread { WorkerThreads.join(queryLogThread) }
                 Isolation.atExit(current.config)
                 logCounters(workers)
                 Log.info("stopped")

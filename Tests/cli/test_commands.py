@@ -47,9 +47,10 @@ class CheckTests(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertIn("ok: 2 endpoints, 2 pools, 2 rules", out)
         # Features not built yet are named, with their line, never accepted silently.
-        self.assertRegex(err, r"product\.yaml:\d+: warning: query_log is not implemented yet; ignored")
+        self.assertRegex(err, r"product\.yaml:\d+: warning: dot and doh are not implemented yet; ignored")
         self.assertNotIn("isolation", err)  # built: no warning for it
         self.assertNotIn("control", err)
+        self.assertNotIn("query_log", err)
 
     def test_positional_path(self):
         code, _, _ = run("check", PRODUCT)

@@ -64,11 +64,11 @@ class PackageContentsTests(unittest.TestCase):
     def test_files_and_conffile(self):
         listing = run(["dpkg-deb", "-c", DEB]).stdout
         paths = {line.split()[-1].lstrip(".") for line in listing.splitlines()}
-        for path in ["/usr/sbin/dnsbridge", CONFIG, UNIT, "/usr/share/man/man8/dnsbridge.8.gz",
+        for path in ["/usr/sbin/dnsbridge", CONFIG, UNIT, "/etc/logrotate.d/dnsbridge", "/usr/share/man/man8/dnsbridge.8.gz",
                      "/usr/share/bash-completion/completions/dnsbridge", "/usr/share/doc/dnsbridge/copyright",
                      "/usr/share/doc/dnsbridge/changelog.gz"]:
             self.assertIn(path, paths)
-        self.assertEqual(run(["dpkg-deb", "-I", DEB, "conffiles"]).stdout.split(), [CONFIG])
+        self.assertEqual(run(["dpkg-deb", "-I", DEB, "conffiles"]).stdout.split(), [CONFIG, "/etc/logrotate.d/dnsbridge"])
         self.assertEqual(run(["dpkg-deb", "-f", DEB, "Version"]).stdout.strip(), VERSION)
 
     def test_swift_runtime_is_static_and_depends_come_from_the_binary(self):

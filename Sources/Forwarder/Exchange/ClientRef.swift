@@ -24,7 +24,33 @@ public struct ClientRef {
 public protocol AnswerSink: AnyObject {
     /// `answer` is final: ID, question case, EDNS size and truncation already done for this
     /// client. The bytes are valid only during the call.
-    func deliver(_ answer: UnsafeRawBufferPointer, to client: ClientRef)
+    func deliver(_ answer: UnsafeRawBufferPointer, to client: ClientRef, origin: AnswerOrigin)
+}
+
+/// Where an answer came from, for counting and the query log.
+public struct AnswerOrigin: Sendable {
+    public enum Source: UInt8, Sendable {
+        /// A target answered.
+        case upstream
+        case cache
+        /// An expired cache entry, served because upstream failed (RFC 8767).
+        case stale
+        /// Made here: SERVFAIL after every try failed, or no room for the query.
+        case local
+    }
+
+    public var source: Source
+    /// Pool index, and the target index of its last try (-1: none tried).
+    public var pool: Int32
+    public var target: Int32
+    /// What the caller passed with the query (the worker: its rule), handed back untouched.
+    public var tag: Int32
+    /// Monotonic nanoseconds when the query arrived.
+    public var arrived: UInt64
+
+    public init(source: Source, pool: Int32, target: Int32, tag: Int32, arrived: UInt64) {
+        self.source = source; self.pool = pool; self.target = target; self.tag = tag; self.arrived = arrived
+    }
 }
 
 /// What one try at a target came to: fed back to selection (RTT, failures in a row) and to

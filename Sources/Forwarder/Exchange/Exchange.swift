@@ -162,7 +162,7 @@ public final class Exchange {
     /// Answers from the cache when it holds a fresh answer for this question and route; a
     /// popular entry near the end of its TTL is refreshed in the background. False on a miss.
     public func answerFromCache(_ query: UnsafeRawBufferPointer, info: PacketInfo, endpoint: Int, pool: Int,
-                                client: ClientRef, now: UInt64) -> Bool {
+                                client: ClientRef, tag: Int32 = -1, now: UInt64) -> Bool {
         guard let cache, let snapshot else { return false }
         cache.prepareKey(query, info, poolKey: snapshot.poolKeys[pool])
         guard case .fresh(let entry, let age, let prefetch) = cache.lookup(now: now) else { return false }
@@ -172,7 +172,8 @@ public final class Exchange {
                            clientQuestionName: UnsafeRawBufferPointer(rebasing: query[12..<info.nameEnd]), limit: limit,
                            ttls: .age(age, offsets))
         }
-        answer.buffer.withUnsafeBytes { sink.deliver($0, to: client) }
+        let origin = AnswerOrigin(source: .cache, pool: Int32(pool), target: -1, tag: tag, arrived: now)
+        answer.buffer.withUnsafeBytes { sink.deliver($0, to: client, origin: origin) }
         if prefetch { startRequest(query, info: info, endpoint: endpoint, pool: pool, waiter: -1, now: now) }
         return true
     }
@@ -198,7 +199,7 @@ public final class Exchange {
         guard let entry = cache.stale(now: now) else { return false }
         cache.withEntry(entry) { stored, storedInfo, offsets in
             let nameLength = storedInfo.nameEnd - 12
-            answerEachWaiter(r) { builder, waiter in
+            answerEachWaiter(r, .stale) { builder, waiter in
                 builder.rewrite(stored, info: storedInfo, clientID: waiter.clientID,
                                 clientQuestionName: waiter.question[0..<nameLength], limit: waiter.limit,
                                 ttls: .set(CacheSettings.staleAnswerTTL, offsets))
@@ -212,11 +213,12 @@ public final class Exchange {
     /// Forwards a client query (already checked by `PacketScan`) to `pool`, or joins an identical
     /// question in flight. The query bytes are copied; the caller's buffer may be reused.
     public func submit(_ query: UnsafeRawBufferPointer, info: PacketInfo, endpoint: Int, pool: Int,
-                       client: ClientRef, now: UInt64) {
+                       client: ClientRef, tag: Int32 = -1, now: UInt64) {
         guard snapshot != nil else { return }
         guard let w = allocateWaiter() else {
             counters.overCapacity += 1
-            replyFailure(query, info: info, client: client, rcode: .servFail)
+            replyFailure(query, info: info, client: client, rcode: .servFail,
+                         origin: AnswerOrigin(source: .local, pool: Int32(pool), target: -1, tag: tag, arrived: now))
             return
         }
         let clientFlags = WireHeader.flags(query)
@@ -228,6 +230,8 @@ public final class Exchange {
         waiters[Int(w)].question.removeAll(keepingCapacity: true)
         waiters[Int(w)].question.append(contentsOf: UnsafeRawBufferPointer(rebasing: query[12..<info.questionEnd]))
         waiters[Int(w)].next = -1
+        waiters[Int(w)].tag = tag
+        waiters[Int(w)].arrived = now
 
         startRequest(query, info: info, endpoint: endpoint, pool: pool, waiter: w, now: now)
     }
@@ -251,8 +255,10 @@ public final class Exchange {
             counters.overCapacity += 1
             if w >= 0 {
                 let client = waiters[Int(w)].client
+                let origin = AnswerOrigin(source: .local, pool: Int32(pool), target: -1, tag: waiters[Int(w)].tag,
+                                          arrived: waiters[Int(w)].arrived)
                 freeWaiter(w)
-                replyFailure(query, info: info, client: client, rcode: .servFail)
+                replyFailure(query, info: info, client: client, rcode: .servFail, origin: origin)
             }
             return
         }
@@ -612,7 +618,7 @@ public final class Exchange {
         counters.answers += 1
         cacheAnswer(r, upstream, info, now: now)
         let nameLength = info.nameEnd - 12
-        answerEachWaiter(r) { builder, waiter in
+        answerEachWaiter(r, .upstream) { builder, waiter in
             builder.rewrite(upstream, info: info, clientID: waiter.clientID,
                             clientQuestionName: waiter.question[0..<nameLength], limit: waiter.limit)
         }
@@ -622,7 +628,7 @@ public final class Exchange {
     private func fail(_ r: Int32, now: UInt64) {
         if serveStale(r, now: now) { return }
         counters.servfails += 1
-        answerEachWaiter(r) { builder, waiter in
+        answerEachWaiter(r, .local) { builder, waiter in
             waiter.question.withUnsafeBytes {
                 builder.reply(id: waiter.clientID, queryFlags: waiter.flags, question: $0, rcode: .servFail, edns: waiter.edns)
             }
@@ -631,12 +637,15 @@ public final class Exchange {
 
     /// Builds each waiting client's answer with `build`, delivers it, frees the waiters and the
     /// request.
-    private func answerEachWaiter(_ r: Int32, _ build: (inout AnswerBuilder, Waiter) -> Void) {
+    private func answerEachWaiter(_ r: Int32, _ source: AnswerOrigin.Source, _ build: (inout AnswerBuilder, Waiter) -> Void) {
         var w = requests[Int(r)].firstWaiter
+        let tried = requests[Int(r)].tries > 0 ? Int32(requests[Int(r)].target) : -1
         while w >= 0 {
             let waiter = waiters[Int(w)]
             build(&answer, waiter)
-            answer.buffer.withUnsafeBytes { sink.deliver($0, to: waiter.client) }
+            let origin = AnswerOrigin(source: source, pool: Int32(requests[Int(r)].pool), target: tried, tag: waiter.tag,
+                                      arrived: waiter.arrived)
+            answer.buffer.withUnsafeBytes { sink.deliver($0, to: waiter.client, origin: origin) }
             let next = waiter.next
             freeWaiter(w)
             w = next
@@ -655,11 +664,12 @@ public final class Exchange {
         activeRequests -= 1
     }
 
-    private func replyFailure(_ query: UnsafeRawBufferPointer, info: PacketInfo, client: ClientRef, rcode: RCode) {
+    private func replyFailure(_ query: UnsafeRawBufferPointer, info: PacketInfo, client: ClientRef, rcode: RCode,
+                              origin: AnswerOrigin) {
         answer.reply(id: WireHeader.id(query), queryFlags: WireHeader.flags(query),
                      question: UnsafeRawBufferPointer(rebasing: query[12..<info.questionEnd]),
                      rcode: rcode, edns: info.optClassOffset != nil)
-        answer.buffer.withUnsafeBytes { sink.deliver($0, to: client) }
+        answer.buffer.withUnsafeBytes { sink.deliver($0, to: client, origin: origin) }
     }
 
     // MARK: slots
@@ -758,6 +768,8 @@ struct Waiter {
     /// The client's question section exactly as sent: name (its case), type, class.
     var question: [UInt8] = []
     var next: Int32 = -1
+    var tag: Int32 = -1
+    var arrived: UInt64 = 0
 
     init() { question.reserveCapacity(260) }
 }

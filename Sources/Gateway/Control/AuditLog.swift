@@ -56,6 +56,11 @@ final class AuditLog: Sendable {
     static func now() -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
+        return rfc3339(nanos: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec))
+    }
+
+    static func rfc3339(nanos: UInt64) -> String {
+        let ts = timespec(tv_sec: Int(nanos / 1_000_000_000), tv_nsec: Int(nanos % 1_000_000_000))
         var t = ts.tv_sec
         var tm = tm()
         gmtime_r(&t, &tm)

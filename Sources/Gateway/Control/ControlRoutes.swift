@@ -22,7 +22,9 @@ enum ControlRoutes {
             let report = server.view.report()
             // Read from the kernel on each scrape; a failure leaves the family out rather than the scrape.
             let counters = isolated ? try? NetlinkTable.counters().get() : nil
-            let text = Metrics.render(report, reloads: (ok: report.config_generation - 1, rejected: rejected), isolation: counters)
+            let log = server.view.queryLog.map { (lines: $0.written.load(ordering: .relaxed), dropped: $0.dropped) }
+            let text = Metrics.render(report, reloads: (ok: report.config_generation - 1, rejected: rejected),
+                                      isolation: counters, queryLog: log)
             return ControlServer.Response(status: 200, contentType: "text/plain; version=0.0.4", body: text)
         case .status:
             return .json(200, server.view.report())

@@ -6,7 +6,8 @@ import NetIsolation
 struct Metrics {
     private var out = ""
 
-    static func render(_ r: StatusReport, reloads: (ok: Int, rejected: Int), isolation: [RuleCounter]?) -> String {
+    static func render(_ r: StatusReport, reloads: (ok: Int, rejected: Int), isolation: [RuleCounter]?,
+                       queryLog: (lines: UInt64, dropped: UInt64)?) -> String {
         var m = Metrics()
         m.family("dnsbridge_build_info", "gauge", "Always 1; the version as a label.", [(["version": r.version], 1)])
         m.family("dnsbridge_uptime_seconds", "gauge", "Seconds since the gateway started.", [([:], r.uptime_seconds)])
@@ -68,6 +69,11 @@ struct Metrics {
         m.family("dnsbridge_target_probe_rtt_seconds", "gauge", "RTT of the target's last health probe.", probe)
         m.family("dnsbridge_target_outstanding", "gauge", "Tries in flight to the target.", outstanding)
         m.histogram(r.pools)
+        if let queryLog {
+            m.family("dnsbridge_query_log_lines_total", "counter", "Lines written to the query log.", [([:], Double(queryLog.lines))])
+            m.family("dnsbridge_query_log_dropped_total", "counter", "Query-log records dropped because the writer fell behind.",
+                     [([:], Double(queryLog.dropped))])
+        }
         if let isolation {
             m.family("dnsbridge_isolation_packets_total", "counter", "Packets matched by each rule of table inet dnsbridge, by chain and comment.",
                      isolation.map { (["chain": $0.chain, "rule": $0.comment], Double($0.packets)) })

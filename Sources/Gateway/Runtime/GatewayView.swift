@@ -21,6 +21,8 @@ final class GatewayView: @unchecked Sendable {
     let workers: [Worker]
     let state: Mutex<State>
     let started = monotonicNanos()
+    /// Set once at start, before the control listener opens, when `query_log:` is configured.
+    var queryLog: QueryLogWriter?
 
     init(state: State, workers: [Worker]) {
         self.state = Mutex(state)

@@ -83,6 +83,11 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
     /// a reload installs another table, so published counts only ever grow.
     var ruleHits: [UInt64]
     var ruleTotals: [String: UInt64] = [:]
+    /// The query log's ring, when `query_log:` is set, and the share of queries to log
+    /// (`sample` × 2^64; the whole range for 1.0).
+    var queryLog: QueryLogRing?
+    var sampleThreshold: UInt64 = .max
+    private var sampleState: UInt64 = UInt64(truncatingIfNeeded: arc4random()) | 1
     private var draining = false
 
     private static let batch = 64
@@ -269,10 +274,11 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         let route = table.route(wire: name, endpoint: endpoint)
         endpointCounters[endpoint].qtypes[QueryTypeClass(info.type).rawValue] += 1
         if let rule = route.rule { ruleHits[rule] += 1 }
-        if exchange.answerFromCache(p, info: info, endpoint: endpoint, pool: route.pool, client: client, now: now) {
+        let tag = Int32(route.rule ?? -1)
+        if exchange.answerFromCache(p, info: info, endpoint: endpoint, pool: route.pool, client: client, tag: tag, now: now) {
             return true
         }
-        exchange.submit(p, info: info, endpoint: endpoint, pool: route.pool, client: client, now: now)
+        exchange.submit(p, info: info, endpoint: endpoint, pool: route.pool, client: client, tag: tag, now: now)
         return true
     }
 
@@ -285,18 +291,20 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
             edns = info.optClassOffset != nil
         }
         reply.reply(id: WireHeader.id(p), queryFlags: WireHeader.flags(p), question: question, rcode: rcode, edns: edns)
-        reply.buffer.withUnsafeBytes { deliver($0, to: client) }
+        // Answered here, before any routing: no pool, rule or target to log.
+        reply.buffer.withUnsafeBytes { deliver($0, to: client, origin: AnswerOrigin(source: .local, pool: -1, target: -1, tag: -1, arrived: 0)) }
     }
 
     // MARK: AnswerSink
 
-    func deliver(_ answer: UnsafeRawBufferPointer, to client: ClientRef) {
+    func deliver(_ answer: UnsafeRawBufferPointer, to client: ClientRef, origin: AnswerOrigin) {
         let rcode = answer.count >= 4 ? Int(answer[3] & 0x0F) : 0
         switch client.transport {
         case .udp:
             let slot = Int(client.slot)
             guard slot < outboxes.count else { return }
             let endpoint = udp[slot].endpoint
+            log(answer, client: client, endpoint: endpoint, origin: origin)
             endpointCounters[endpoint].rcodes[rcode] += 1
             if answer.count >= 3, answer[2] & 0x02 != 0 { endpointCounters[endpoint].truncated += 1 }
             if !outboxes[slot].add(answer, to: client.peer) {
@@ -308,10 +316,36 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
             guard Int(slot) < clients.count, clients[Int(slot)].fd >= 0,
                   clients[Int(slot)].generation == client.generation else { return }
             endpointCounters[clients[Int(slot)].endpoint].rcodes[rcode] += 1
+            log(answer, client: client, endpoint: clients[Int(slot)].endpoint, origin: origin)
             clients[Int(slot)].pendingAnswers -= 1
             clients[Int(slot)].queue(answer)
             flushClient(slot)
         }
+    }
+
+    /// Hands the answer to the query log, when there is one and this query is in the sample.
+    @inline(__always)
+    private func log(_ answer: UnsafeRawBufferPointer, client: ClientRef, endpoint: Int, origin: AnswerOrigin) {
+        guard let ring = queryLog else { return }
+        if sampleThreshold != .max {
+            // xorshift64: a fair coin per query without a system call.
+            sampleState ^= sampleState << 13; sampleState ^= sampleState >> 7; sampleState ^= sampleState << 17
+            guard sampleState < sampleThreshold else { return }
+        }
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        let now = monotonicNanos()
+        var record = QueryLogRing.Record()
+        record.realtimeNanos = UInt64(wall.tv_sec) * 1_000_000_000 + UInt64(wall.tv_nsec)
+        record.latencyNanos = origin.arrived == 0 || origin.arrived > now ? 0 : now - origin.arrived
+        record.peer = client.peer
+        record.endpoint = Int32(endpoint)
+        record.rule = origin.tag
+        record.pool = origin.pool
+        record.target = origin.target
+        record.tcp = client.transport == .tcp
+        record.source = origin.source
+        ring.record(record, answer: answer)
     }
 
     // MARK: TCP clients (RFC 7766)
