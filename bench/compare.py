@@ -10,7 +10,8 @@ ratio; queries/s, average and p99 latency come from dnsperf (p99 from its per-qu
 Then each server is filled with ENTRIES unique answers and its resident memory measured. Last,
 isolation: dnsbridge alone, queried across a veth from a client namespace (loopback is never
 filtered), with its nftables table applied and flushed in alternate rounds; the ratio of
-queries/s isolation-on / isolation-off is printed for both workloads.
+queries/s isolation-on / isolation-off is printed for both workloads. Between the two, the query
+log: a fresh dnsbridge writing every query to a file on disk against one without.
 
 usage: compare.py DNSBRIDGE [SECONDS] [ROUNDS] [ENTRIES]
 """
@@ -201,6 +202,37 @@ getPool(""):setCache(newPacketCache(%d))
             after = rss_kib(pid)
             print(f"  {name:<10} {before / 1024:8.1f} MiB -> {after / 1024:8.1f} MiB, {answered} answered "
                   f"(growth {(after - before) * 1024 / max(answered, 1):.0f} bytes per answer)")
+
+    # The query log on / off: two fresh instances, one writing every query to a file on disk.
+    logged = {}
+    for name, port, extra in (("log off", 5306, ""), ("log on", 5307, f'query_log: {{ path: "{work}/queries.log" }}\n')):
+        conf = os.path.join(work, f"{port}.yaml")
+        with open(conf, "w") as f:
+            f.write(f"""workers: 1
+cache: {{ max_entries: {max(entries, 1000)} }}
+status_socket: "{work}/{port}.sock"
+endpoints:
+  - {{ name: bench, direction: outbound, addresses: ["127.0.0.1:{port}"], allow: ["127.0.0.0/8"], system_pool: nsd }}
+pools:
+  - {{ name: nsd, targets: [ {{ address: "127.0.0.1:5301" }} ] }}
+{extra}""")
+        logged[name] = (port, start([dnsbridge, "run", "--config", conf], os.path.join(work, f"{port}.out"), cpu=1))
+        wait_dns(port, "w.load.example")
+    log_runs = {(w, n): [] for w in ("miss", "hit") for n in logged}
+    for _ in range(rounds):
+        for name, (port, _) in logged.items():
+            log_runs[("miss", name)].append(dnsperf(port, miss_names)["qps"])
+            log_runs[("hit", name)].append(dnsperf(port, hit_names)["qps"])
+    time.sleep(0.5)
+    with open(os.path.join(work, "queries.log"), "rb") as f:
+        lines = sum(1 for _ in f)
+    print(f"query log (a fresh dnsbridge writing every query to a file on disk vs one without; {lines} lines written):")
+    for workload in ("miss", "hit"):
+        on, off = statistics.median(log_runs[(workload, "log on")]), statistics.median(log_runs[(workload, "log off")])
+        print(f"  cache {workload:<4}  peak on {on:>9.0f}  off {off:>9.0f}  ratio on/off {on / off:.2f}")
+    for _, p in logged.values():
+        os.killpg(p.pid, signal.SIGTERM)
+        p.wait(timeout=10)
 
     # Isolation on / off, across a veth so that every query meets the table.
     client = ns + "c"

@@ -25,10 +25,11 @@ final class QueryLogRing: @unchecked Sendable {
         var captured: UInt32 = 0
     }
 
-    static let slots = 1024
-    /// Answers longer than this are logged without their records (the question and rcode stay:
+    static let slots = 8192
+    /// Answers longer than this (the EDNS size we advertise; only TCP answers can be) are logged
+    /// without their records (the question and rcode stay:
     /// they come first).
-    static let answerCapacity = 4096
+    static let answerCapacity = 1232
     static let slotSize = (MemoryLayout<Record>.stride + answerCapacity + 63) & ~63
 
     private let memory: UnsafeMutableRawPointer
