@@ -16,7 +16,7 @@ struct GatewayConfig {
     var control: Located<ControlConfig>?
     var queryLog: Located<QueryLogConfig>?
     var tcp = TCPConfig()
-    /// Where `run` serves status for `dnsbridge status` and `explain` (until the control API).
+    /// Where `run` serves status for `dnsbridge status`, `cache flush` and `explain`, locally.
     var statusSocket = GatewayConfig.defaultStatusSocket
     static let defaultStatusSocket = "/run/dnsbridge/status.sock"
 }

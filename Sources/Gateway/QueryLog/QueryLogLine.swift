@@ -5,8 +5,8 @@ import Forwarder
 
 /// One query-log line: the fields operators know from the cloud resolvers' query logs, and what
 /// those lack (rule, pool, target, latency, cache hit). Written as one JSON object.
-struct QueryLogLine: Encodable {
-    struct Answer: Encodable {
+struct QueryLogLine {
+    struct Answer {
         var name: String
         var type: String
         var `class`: String
@@ -32,22 +32,36 @@ struct QueryLogLine: Encodable {
     /// upstream, cache, stale (RFC 8767) or local (made here: REFUSED, FORMERR, SERVFAIL).
     var source: String
 
-    func encode(to encoder: Encoder) throws {
-        // Every field on every line, null where it does not apply: lines are easier to load.
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(timestamp, forKey: .timestamp); try c.encode(endpoint, forKey: .endpoint)
-        try c.encode(client_address, forKey: .client_address); try c.encode(client_port, forKey: .client_port)
-        try c.encode(transport, forKey: .transport); try c.encode(query_name, forKey: .query_name)
-        try c.encode(query_type, forKey: .query_type); try c.encode(query_class, forKey: .query_class)
-        try c.encode(rcode, forKey: .rcode); try c.encode(answers, forKey: .answers)
-        try c.encode(rule, forKey: .rule); try c.encode(pool, forKey: .pool); try c.encode(target, forKey: .target)
-        try c.encode(latency_ms, forKey: .latency_ms); try c.encode(cache_hit, forKey: .cache_hit)
-        try c.encode(source, forKey: .source)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case timestamp, endpoint, client_address, client_port, transport, query_name, query_type, query_class
-        case rcode, answers, rule, pool, target, latency_ms, cache_hit, source
+    /// The line as JSON, appended to `out`: written by hand rather than through JSONEncoder,
+    /// since the log thread renders a line for every query the gateway answers. Every field on
+    /// every line, null where it does not apply, in a fixed order.
+    func write(into out: inout [UInt8]) {
+        var j = JSONWriter(out: out)
+        j.begin()
+        j.field("timestamp", timestamp); j.field("endpoint", endpoint)
+        j.field("client_address", client_address); j.field("client_port", Int64(client_port))
+        j.field("transport", transport); j.field("query_name", query_name)
+        j.field("query_type", query_type); j.field("query_class", query_class); j.field("rcode", rcode)
+        j.key("answers")
+        if let answers {
+            j.raw("[")
+            for (i, a) in answers.enumerated() {
+                if i > 0 { j.raw(",") }
+                j.begin()
+                j.field("name", a.name); j.field("type", a.type); j.field("class", a.class)
+                j.field("ttl", Int64(a.ttl)); j.field("rdata", a.rdata)
+                j.end()
+            }
+            j.raw("]")
+        } else {
+            j.raw("null")
+        }
+        j.field("rule", rule); j.field("pool", pool); j.field("target", target)
+        j.key("latency_ms"); j.raw(String(latency_ms))
+        j.key("cache_hit"); j.raw(cache_hit ? "true" : "false")
+        j.field("source", source)
+        j.end()
+        out = j.out
     }
 
     /// nil when the answer is too damaged to name its question (never for answers we built).
@@ -126,5 +140,56 @@ enum Presentation {
             }
         }
         return out + "\""
+    }
+}
+
+/// Just enough JSON writing for the query log: objects, string and integer fields, escaping as
+/// RFC 8259 requires.
+struct JSONWriter {
+    var out: [UInt8]
+    private var first = true
+
+    init(out: [UInt8]) { self.out = out }
+
+    mutating func begin() { out.append(UInt8(ascii: "{")); first = true }
+    mutating func end() { out.append(UInt8(ascii: "}")); first = false }
+    mutating func raw(_ s: String) { out.append(contentsOf: s.utf8); first = false }
+
+    mutating func key(_ k: String) {
+        if !first { out.append(UInt8(ascii: ",")) }
+        first = false
+        string(k)
+        out.append(UInt8(ascii: ":"))
+        first = true
+    }
+
+    mutating func field(_ k: String, _ v: String?) {
+        key(k)
+        if let v { string(v) } else { out.append(contentsOf: "null".utf8) }
+        first = false
+    }
+
+    mutating func field(_ k: String, _ v: Int64) {
+        key(k)
+        out.append(contentsOf: String(v).utf8)
+        first = false
+    }
+
+    private mutating func string(_ s: String) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }

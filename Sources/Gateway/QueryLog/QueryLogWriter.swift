@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -38,8 +37,8 @@ final class QueryLogWriter: ThreadBody, @unchecked Sendable {
     func stop() { stopping.store(true, ordering: .relaxed) }
 
     func run() {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 20)
         while true {
             let last = stopping.load(ordering: .relaxed)
             if reopenWanted.exchange(false, ordering: .relaxed) {
@@ -52,22 +51,21 @@ final class QueryLogWriter: ThreadBody, @unchecked Sendable {
                     Log.error("query log: cannot reopen \(path): \(String(cString: strerror(errno))); still writing to the old file")
                 }
             }
-            drainOnce(encoder)
+            drainOnce(&out)
             if last { break }
             usleep(20_000)
         }
         close(fd)
     }
 
-    private func drainOnce(_ encoder: JSONEncoder) {
+    private func drainOnce(_ out: inout [UInt8]) {
         let table = view.state.withLock { $0.routing }
-        var out: [UInt8] = []
+        out.removeAll(keepingCapacity: true)
         var lines: UInt64 = 0
         for ring in rings {
             ring.drain { record, answer in
-                guard let line = QueryLogLine(record, answer: answer, table: table),
-                      let data = try? encoder.encode(line) else { return }
-                out.append(contentsOf: data)
+                guard let line = QueryLogLine(record, answer: answer, table: table) else { return }
+                line.write(into: &out)
                 out.append(0x0A)
                 lines += 1
             }

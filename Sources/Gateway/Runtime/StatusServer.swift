@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 /// Serves `StatusReport` JSON on a local unix socket, one report per connection, on a thread of
-/// its own (never a data-path thread). Stands in for the control API until that exists.
+/// its own (never a data-path thread): the local, unauthenticated counterpart of the control
+/// listener, for `dnsbridge status`, `cache flush` and `explain` on the machine itself.
 final class StatusServer: ThreadBody, @unchecked Sendable {
     let path: String
     private let fd: Int32
