@@ -220,8 +220,8 @@ enum RunCommand {
 
     static func logCounters(_ workers: [Worker]) {
         let total = WorkerSnapshot.sum(workers.map { w in w.published.withLock { $0 } })
-        let w = total.counters, x = total.exchange
-        Log.info("counters: udp_queries=\(w.udpQueries) tcp_queries=\(w.tcpQueries) refused=\(w.refused) formerr=\(w.formerr) notimp=\(w.notimp) dropped=\(w.dropped) tcp_accepted=\(w.tcpAccepted) tcp_rejected_at_limit=\(w.tcpRejectedAtLimit) tcp_idle_closed=\(w.tcpIdleClosed) udp_send_errors=\(w.udpSendErrors)")
+        let w = total.counters, x = total.exchange, q = total.queries
+        Log.info("counters: udp_queries=\(q.udpQueries) tcp_queries=\(q.tcpQueries) refused=\(q.refused) formerr=\(q.formerr) notimp=\(q.notimp) dropped=\(q.dropped) tcp_accepted=\(w.tcpAccepted) tcp_rejected_at_limit=\(w.tcpRejectedAtLimit) tcp_idle_closed=\(w.tcpIdleClosed) udp_send_errors=\(w.udpSendErrors)")
         Log.info("counters: upstream_queries=\(x.upstreamQueries) answers=\(x.answers) timeouts=\(x.timeouts) network_errors=\(x.networkErrors) tcp_retries=\(x.tcpRetries) spoofed_or_late=\(x.spoofedOrLate) malformed_answers=\(x.malformedAnswers) retries=\(x.retries) all_down_tries=\(x.allDownTries) servfail=\(x.servfails) deduplicated=\(x.deduplicated) over_capacity=\(x.overCapacity)")
     }
 }

@@ -69,7 +69,7 @@ final class GatewayView: @unchecked Sendable {
                     latency_sum_seconds: Double(stats.latencySumNanos) / 1e9)
             })
         }
-        let c = total.counters, x = total.exchange
+        let c = total.queries, x = total.exchange
         let counters: [String: UInt64] = [
             "udp_queries": c.udpQueries, "tcp_queries": c.tcpQueries, "refused": c.refused, "formerr": c.formerr,
             "notimp": c.notimp, "dropped": c.dropped, "upstream_queries": x.upstreamQueries, "answers": x.answers,

@@ -30,14 +30,9 @@ enum WorkerCommand: Sendable {
 }
 
 /// Per-worker counters, written by the worker thread only.
+/// What a worker counts that belongs to no one endpoint; queries are counted per endpoint
+/// (`EndpointCounters`) and summed for the totals.
 struct WorkerCounters: Sendable {
-    var udpQueries: UInt64 = 0
-    var tcpQueries: UInt64 = 0
-    var refused: UInt64 = 0
-    var formerr: UInt64 = 0
-    var notimp: UInt64 = 0
-    /// Dropped unanswered: shorter than a header, or a response sent to a listener.
-    var dropped: UInt64 = 0
     var tcpAccepted: UInt64 = 0
     var tcpRejectedAtLimit: UInt64 = 0
     var tcpIdleClosed: UInt64 = 0
@@ -230,7 +225,6 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
             let n = dnsb_recv_batch(listener.fd, receive, UInt32(Self.batch))
             if n <= 0 { return }
             for i in 0..<Int(n) {
-                counters.udpQueries += 1
                 endpointCounters[listener.endpoint].udpQueries += 1
                 let client = ClientRef(transport: .udp, slot: Int32(slot), generation: 0, peer: receive[i].address)
                 let source = withUnsafePointer(to: &receive[i].address) { peerIP($0) }
@@ -247,25 +241,21 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
     @discardableResult
     private func handleQuery(_ p: UnsafeRawBufferPointer, endpoint: Int, client: ClientRef, source: IPAddress?, now: UInt64) -> Bool {
         guard p.count >= 12, !WireHeader.isResponse(p) else {
-            counters.dropped += 1
             endpointCounters[endpoint].dropped += 1
             return false
         }
         let scanned = PacketScan.scan(p)
         guard let source, table.endpoints[endpoint].allows(source) else {
-            counters.refused += 1
             endpointCounters[endpoint].refused += 1
             respond(p, scanned: scanned, rcode: .refused, to: client)
             return true
         }
         guard WireHeader.header(p).opcode == .query else {
-            counters.notimp += 1
             endpointCounters[endpoint].notimp += 1
             respond(p, scanned: scanned, rcode: .notImp, to: client)
             return true
         }
         guard case .success(let info) = scanned else {
-            counters.formerr += 1
             endpointCounters[endpoint].formerr += 1
             respond(p, scanned: scanned, rcode: .formErr, to: client)
             return true
@@ -394,7 +384,6 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         let source = withUnsafePointer(to: &clients[Int(c)].peer) { peerIP($0) }
         // Answer every whole query in the buffer; answers go out in whatever order they come.
         while let frame = clients[Int(c)].nextFrame() {
-            counters.tcpQueries += 1
             endpointCounters[clients[Int(c)].endpoint].tcpQueries += 1
             clients[Int(c)].pendingAnswers += 1
             let client = ClientRef(transport: .tcp, slot: c, generation: clients[Int(c)].generation, peer: clients[Int(c)].peer)

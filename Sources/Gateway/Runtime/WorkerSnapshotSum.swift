@@ -22,10 +22,16 @@ extension WorkerSnapshot {
     }
 }
 
+extension WorkerSnapshot {
+    /// Every endpoint's counts added up: the gateway's query totals.
+    var queries: EndpointCounters {
+        endpoints.reduce(into: EndpointCounters()) { $0.add($1) }
+    }
+}
+
 extension WorkerCounters {
     mutating func add(_ o: WorkerCounters) {
-        udpQueries += o.udpQueries; tcpQueries += o.tcpQueries; refused += o.refused; formerr += o.formerr
-        notimp += o.notimp; dropped += o.dropped; tcpAccepted += o.tcpAccepted
+        tcpAccepted += o.tcpAccepted
         tcpRejectedAtLimit += o.tcpRejectedAtLimit; tcpIdleClosed += o.tcpIdleClosed; udpSendErrors += o.udpSendErrors
     }
 }
