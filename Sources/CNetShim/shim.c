@@ -6,6 +6,8 @@
 #include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 int dnsb_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
@@ -81,3 +83,5 @@ int dnsb_send_batch(int fd, dnsb_datagram *slots, unsigned count) {
     count = prepare(msgs, iov, slots, count, 0);
     return sendmmsg(fd, msgs, count, MSG_DONTWAIT);
 }
+
+int dnsb_lower_thread_priority(void) { return setpriority(PRIO_PROCESS, (id_t)gettid(), 19); }

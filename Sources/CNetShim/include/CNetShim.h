@@ -50,4 +50,7 @@ int dnsb_recv_batch(int fd, dnsb_datagram *slots, unsigned count);
 /// sendmmsg of up to count slots; returns how many were sent, or -1 with errno.
 int dnsb_send_batch(int fd, dnsb_datagram *slots, unsigned count);
 
+/// Lowers the calling thread (not the whole process) to nice 19.
+int dnsb_lower_thread_priority(void);
+
 #endif

@@ -1,3 +1,4 @@
+import CNetShim
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -37,6 +38,9 @@ final class QueryLogWriter: ThreadBody, @unchecked Sendable {
     func stop() { stopping.store(true, ordering: .relaxed) }
 
     func run() {
+        // The lowest priority there is: where the workers need every cycle, the log waits, its
+        // rings fill, and records are dropped and counted — queries are never slowed for it.
+        _ = dnsb_lower_thread_priority()
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
         while true {
