@@ -37,8 +37,9 @@ enum RunCommand {
         for w in loaded.warnings { Output.err(w.formatted(path: path)) }
         let settings = runtimeSettings(loaded.config)
         // A tokens file that cannot be trusted stops the start before anything listens.
+        var tokens: Tokens?
         if let path = loaded.config.control?.value.tokensFile {
-            do { _ = try Tokens.load(path: path) } catch {
+            do { tokens = try Tokens.load(path: path) } catch {
                 Log.error(error.description)
                 return 1
             }
@@ -88,7 +89,7 @@ enum RunCommand {
         var control: ControlServer?
         if let config = loaded.config.control?.value {
             do {
-                control = try ControlServer.start(config, view: view)
+                control = try ControlServer.start(config, tokens: tokens, view: view)
                 Log.info("control listener on \(config.listen)\(config.tokensFile == nil ? " (no tokens_file: read-only)" : "")")
             } catch {
                 Log.error(error.description)

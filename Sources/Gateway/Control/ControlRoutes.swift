@@ -12,7 +12,7 @@ enum ControlRoutes {
         guard let call = Call(path: r.path) else { return .error(404, "no such call: \(r.method) \(r.path)") }
         guard r.method == call.method else { return .error(405, "\(r.method) is not allowed on \(r.path); use \(call.method)") }
         let changes = call.changesState
-        if let refusal = authorize(r, changes: changes, tokens: server.tokens) {
+        if let refusal = authorize(r, changes: changes, tokensConfigured: server.tokens != nil) {
             if changes { audit(server, r, parameters: [:], result: "refused: \(refusal.status)") }
             return refusal
         }
@@ -67,14 +67,14 @@ enum ControlRoutes {
     }
 
     /// nil when the request may proceed; else the 401 or 403 to send.
-    static func authorize(_ r: ControlServer.Request, changes: Bool, tokens: Tokens?) -> ControlServer.Response? {
-        guard let tokens else {
+    /// `r.token` is the token the request carried, already matched against the tokens file.
+    static func authorize(_ r: ControlServer.Request, changes: Bool, tokensConfigured: Bool) -> ControlServer.Response? {
+        guard tokensConfigured else {
             return changes ? .error(403, "state-changing calls need control.tokens_file with an admin token") : nil
         }
         guard let token = r.token else {
             var refusal = ControlServer.Response.error(401, r.authorization == nil ? "a bearer token is required" : "the bearer token is not valid")
             refusal.headers = [("WWW-Authenticate", "Bearer realm=\"dnsbridge\"")]
-            _ = tokens
             return refusal
         }
         if changes && token.role != .admin { return .error(403, "token '\(token.name)' has role read; this call needs admin") }
@@ -164,9 +164,8 @@ enum ControlRoutes {
             }
             if now.1 != rejected {
                 audit(server, r, parameters: [:], result: "rejected")
-                var response = ControlServer.Response.json(409, ReloadResult(result: "rejected: the previous configuration stays in force; see the gateway's log", config_generation: now.0))
-                response.status = 409
-                return response
+                return .json(409, ReloadResult(result: "rejected: the previous configuration stays in force; see the gateway's log",
+                                               config_generation: now.0))
             }
             usleep(50_000)
         }
@@ -175,7 +174,7 @@ enum ControlRoutes {
     }
 
     static func audit(_ server: ControlServer, _ r: ControlServer.Request, parameters: [String: String], result: String) {
-        server.audit.append(AuditLog.Entry(time: AuditLog.now(), token: r.token?.name, client: r.client,
+        server.audit.append(AuditLog.Entry(time: RFC3339.now(), token: r.token?.name, client: r.client,
                                            action: "\(r.method) \(r.path)", parameters: parameters, result: result))
     }
 }

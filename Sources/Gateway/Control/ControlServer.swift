@@ -26,11 +26,8 @@ final class ControlServer: @unchecked Sendable {
         var description: String
     }
 
-    static func start(_ config: ControlConfig, view: GatewayView) throws(StartError) -> ControlServer {
-        var tokens: Tokens?
-        if let path = config.tokensFile {
-            do { tokens = try Tokens.load(path: path) } catch { throw StartError(description: error.description) }
-        }
+    /// `tokens`: the tokens file as `run` read it before anything listened; nil without one.
+    static func start(_ config: ControlConfig, tokens: Tokens?, view: GatewayView) throws(StartError) -> ControlServer {
         let audit: AuditLog
         do { audit = try AuditLog(path: config.auditLog) } catch {
             throw StartError(description: "control audit_log: \(error)")

@@ -74,7 +74,7 @@ struct QueryLogLine {
         }
         var peer = r.peer
         let client = withUnsafePointer(to: &peer) { SocketAddress(storage: $0) }
-        timestamp = AuditLog.rfc3339(nanos: r.realtimeNanos)
+        timestamp = RFC3339.format(nanos: r.realtimeNanos)
         endpoint = Int(r.endpoint) < table.endpoints.count ? table.endpoints[Int(r.endpoint)].name : "?"
         client_address = client.map { "\($0.ip)" } ?? "?"
         client_port = Int(client?.port ?? 0)

@@ -29,8 +29,7 @@ enum WorkerCommand: Sendable {
     case flushCache(DNSName?, FlushTicket)
 }
 
-/// Per-worker counters, written by the worker thread only.
-/// What a worker counts that belongs to no one endpoint; queries are counted per endpoint
+/// Per-worker counters, written by the worker thread only: what a worker counts that belongs to no one endpoint; queries are counted per endpoint
 /// (`EndpointCounters`) and summed for the totals.
 struct WorkerCounters: Sendable {
     var tcpAccepted: UInt64 = 0
@@ -293,10 +292,7 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
         case .udp:
             let slot = Int(client.slot)
             guard slot < outboxes.count else { return }
-            let endpoint = udp[slot].endpoint
-            log(answer, client: client, endpoint: endpoint, origin: origin)
-            endpointCounters[endpoint].rcodes[rcode] += 1
-            if answer.count >= 3, answer[2] & 0x02 != 0 { endpointCounters[endpoint].truncated += 1 }
+            account(answer, rcode: rcode, client: client, endpoint: udp[slot].endpoint, origin: origin)
             if !outboxes[slot].add(answer, to: client.peer) {
                 outboxes[slot].flush(&counters)
                 _ = outboxes[slot].add(answer, to: client.peer)
@@ -305,12 +301,19 @@ final class Worker: EventHandler, AnswerSink, @unchecked Sendable {
             let slot = client.slot
             guard Int(slot) < clients.count, clients[Int(slot)].fd >= 0,
                   clients[Int(slot)].generation == client.generation else { return }
-            endpointCounters[clients[Int(slot)].endpoint].rcodes[rcode] += 1
-            log(answer, client: client, endpoint: clients[Int(slot)].endpoint, origin: origin)
+            account(answer, rcode: rcode, client: client, endpoint: clients[Int(slot)].endpoint, origin: origin)
             clients[Int(slot)].pendingAnswers -= 1
             clients[Int(slot)].queue(answer)
             flushClient(slot)
         }
+    }
+
+    /// Counts an answer that is on its way to its client, and logs it.
+    @inline(__always)
+    private func account(_ answer: UnsafeRawBufferPointer, rcode: Int, client: ClientRef, endpoint: Int, origin: AnswerOrigin) {
+        endpointCounters[endpoint].rcodes[rcode] += 1
+        if answer.count >= 3, answer[2] & 0x02 != 0 { endpointCounters[endpoint].truncated += 1 }
+        log(answer, client: client, endpoint: endpoint, origin: origin)
     }
 
     /// Hands the answer to the query log, when there is one and this query is in the sample.
